@@ -1,0 +1,9 @@
+"""WSGI entry point, e.g. `gunicorn bachsurvey.wsgi`."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bachsurvey.settings")
+
+application = get_wsgi_application()
