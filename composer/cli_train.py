@@ -1,0 +1,99 @@
+"""Command lines of ``python -m composer train``, ``evaluate`` and ``grid``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import fields
+from pathlib import Path
+
+from composer import checkpoint
+from composer.encoding import load_vocabulary
+from composer.prepare import load_split, load_tokens
+from composer.train import TrainConfig, evaluate, train
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def corpus_ids(split_name: str) -> list[list[int]]:
+    """The committed split's chorales, as vocabulary ids."""
+    vocabulary = load_vocabulary()
+    tokens = load_tokens()
+    return [vocabulary.encode(tokens[cid]) for cid in load_split()[split_name]]
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    defaults = TrainConfig()
+    for field in fields(TrainConfig):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        if isinstance(default, bool):
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            continue
+        kind = {"max_minutes": float, "threads": int}.get(field.name, type(default))
+        parser.add_argument(flag, type=kind, default=default, help=f"default {default}")
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "train":
+        _add_config_flags(parser)
+        parser.add_argument(
+            "--out", type=Path, default=REPO_ROOT / "runs" / "train", help="run folder"
+        )
+        parser.add_argument("--resume", type=Path, help="continue from this run's last.pt")
+        parser.add_argument(
+            "--save", type=Path, help="also copy the best checkpoint (weights only) here"
+        )
+    elif command == "evaluate":
+        parser.add_argument("--checkpoint", type=Path, default=checkpoint.DEFAULT_CHECKPOINT)
+        parser.add_argument("--split", default="validation", choices=["train", "validation"])
+        parser.add_argument("--device", default="cpu")
+    elif command == "grid":
+        parser.add_argument(
+            "config", type=Path, help="JSON grid file (see benchmarks/grid_small.json)"
+        )
+        parser.add_argument("--out", type=Path, default=REPO_ROOT / "runs" / "grid")
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "evaluate":
+        model, vocabulary, meta = checkpoint.load(args.checkpoint, args.device)
+        scores = evaluate(model, corpus_ids(args.split), vocabulary, args.device)
+        scores.update(checkpoint=str(args.checkpoint), split=args.split, epoch=meta["epoch"])
+        print(json.dumps(scores, indent=1))
+        return 0
+    if args.command == "grid":
+        from composer.grid import run_grid
+
+        run_grid(args.config, args.out)
+        return 0
+    config = TrainConfig.from_dict({f.name: getattr(args, f.name) for f in fields(TrainConfig)})
+    result = train(
+        config, corpus_ids("train"), corpus_ids("validation"), args.out, resume=args.resume
+    )
+    print(
+        json.dumps(
+            {"best_validation_loss": result.best_validation_loss, "best_epoch": result.best_epoch}
+        )
+    )
+    if args.save:
+        save_weights_only(result.best_path, args.save)
+    return 0
+
+
+def save_weights_only(source: Path, target: Path) -> None:
+    """Copy a checkpoint without optimizer state (small enough to ship) with its sidecar."""
+    model, vocabulary, meta = checkpoint.load(source)
+    checkpoint.save(
+        target,
+        model,
+        vocabulary,
+        meta["training"],
+        meta["epoch"],
+        meta["validation_loss"],
+        meta["history"],
+    )
+    shutil.copy(
+        source.parent / "learning_curve.png", target.with_name(target.stem + "_learning_curve.png")
+    )

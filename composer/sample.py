@@ -1,0 +1,150 @@
+"""Free composition: sample whole chorales from START, all of a batch at once on the device.
+
+Sampling is plain ancestral sampling with a temperature (no grammar is forced on the model), so
+the share of pieces that decode to a valid chorale measures the model. A piece is valid when it
+ends with END, decodes without repair-worthy errors (:func:`composer.encoding.split_frames`),
+every voice sings, and its length is between ``min_frames`` and ``max_frames`` (BachBot kept
+100-400 frames). Invalid pieces are rejected and replaced by fresh draws; the count is reported.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from composer.encoding import (
+    END,
+    FRAME_END,
+    START,
+    EncodingError,
+    Vocabulary,
+    tokens_to_chorale,
+)
+from composer.model import ChoraleLSTM
+
+MIN_FRAMES = 100
+MAX_FRAMES = 400
+
+
+@dataclass
+class Composition:
+    pieces: list[list[str]]
+    rejected: int
+    drawn: int
+    reasons: dict[str, int]
+    first_batch_valid: int  # valid pieces among the first n drawn, before any replacement
+
+
+@torch.no_grad()
+def sample_tokens(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    temperature: float = 0.8,
+    seed: int = 0,
+    max_frames: int = MAX_FRAMES,
+) -> list[list[str]]:
+    """``n`` raw token streams from START until END or ``max_frames + 1`` frames (unvalidated)."""
+    if temperature <= 0:
+        raise ValueError("temperature must be positive")
+    device = next(model.parameters()).device
+    model.eval()
+    generator = torch.Generator(device=device).manual_seed(seed)
+    start, end, frame_end = vocabulary.id(START), vocabulary.id(END), vocabulary.id(FRAME_END)
+    # Enough tokens for max_frames + 1 frames of (.) S A T B |||, then the stream is cut.
+    max_tokens = (max_frames + 1) * 6 + 1
+    current = torch.full((n, 1), start, dtype=torch.long, device=device)  # [n, 1]
+    hidden = None
+    generated = [current]
+    done = torch.zeros(n, dtype=torch.bool, device=device)
+    frames = torch.zeros(n, dtype=torch.long, device=device)
+    for _ in range(max_tokens):
+        logits, hidden = model(current, hidden)  # [n, 1, V]
+        probabilities = torch.softmax(logits[:, -1] / temperature, dim=-1)  # [n, V]
+        current = torch.multinomial(probabilities, 1, generator=generator)  # [n, 1]
+        generated.append(current)
+        frames += (current[:, 0] == frame_end).long()
+        done |= (current[:, 0] == end) | (frames > max_frames)
+        if bool(done.all()):
+            break
+    ids = torch.cat(generated, dim=1).tolist()  # [n, steps]
+    streams = []
+    for row in ids:
+        if end in row:
+            row = row[: row.index(end) + 1]
+        streams.append(vocabulary.decode(row))
+    return streams
+
+
+def rejection_reason(
+    tokens: list[str], min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES
+) -> str | None:
+    """Why a sampled stream is not a usable chorale, or None when it is one."""
+    if not tokens or tokens[-1] != END:
+        return "no END within the frame limit"
+    try:
+        chorale = tokens_to_chorale(tokens)
+    except EncodingError as error:
+        return f"malformed: {error}"
+    if not min_frames <= chorale.frames <= max_frames:
+        return f"length {chorale.frames} frames outside {min_frames}-{max_frames}"
+    if any(not voice for voice in chorale.voices):
+        return "a voice never sings"
+    return None
+
+
+def compose(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    temperature: float = 0.8,
+    seed: int = 0,
+    min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
+    max_rounds: int = 20,
+) -> list[list[str]]:
+    """``n`` valid chorales as token lists; identical for the same model, arguments and seed."""
+    return compose_with_report(
+        model, vocabulary, n, temperature, seed, min_frames, max_frames, max_rounds
+    ).pieces
+
+
+def compose_with_report(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    temperature: float = 0.8,
+    seed: int = 0,
+    min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
+    max_rounds: int = 20,
+) -> Composition:
+    """Like :func:`compose`, also counting rejected draws and why they were rejected."""
+    pieces: list[list[str]] = []
+    reasons: dict[str, int] = {}
+    drawn = 0
+    first_batch_valid = 0
+    for round_number in range(max_rounds):
+        # Round 0 draws exactly n (so the rejection rate is measured on one clean batch); later
+        # rounds draw what is missing, each from its own seed so the whole run is reproducible.
+        missing = n - len(pieces)
+        batch = sample_tokens(
+            model, vocabulary, missing, temperature, seed * 1000 + round_number, max_frames
+        )
+        drawn += len(batch)
+        for tokens in batch:
+            reason = rejection_reason(tokens, min_frames, max_frames)
+            if reason is None:
+                pieces.append(tokens)
+            else:
+                key = reason.split(":")[0]
+                reasons[key] = reasons.get(key, 0) + 1
+        if round_number == 0:
+            first_batch_valid = len(pieces)
+        if len(pieces) >= n:
+            return Composition(pieces[:n], sum(reasons.values()), drawn, reasons, first_batch_valid)
+    raise RuntimeError(
+        f"only {len(pieces)} of {n} valid chorales after {drawn} draws ({reasons}); "
+        "is the checkpoint trained?"
+    )
