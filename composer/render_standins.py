@@ -1,0 +1,73 @@
+"""Chorales for checking the rendering path: a few real ones and deterministic "generated" ones.
+
+The leak test and ``benchmarks/render_leak.py`` render both kinds and compare the files. Until a
+trained model ships, the generated kind is a stand-in: random-walk voices in the four vocal ranges,
+phrases of two bars ending on a fermata chord, the odd rest and ties across barlines, built through
+the same frame representation (composer.encoding) that decoded model samples go through. Swap in
+real samples by passing their scores to the same functions.
+"""
+
+from __future__ import annotations
+
+import random
+
+from music21 import corpus, stream
+
+from composer.corpus import PreparedChorale, prepare_score
+from composer.encoding import Chorale, Note, chorale_to_score
+
+# Real chorales known to pass the corpus recipe (4/4, four vocal parts), lengths 144-256 frames.
+REAL_IDS = (
+    "bwv66.6", "bwv26.6", "bwv38.6", "bwv40.6", "bwv64.2", "bwv65.7", "bwv67.7",
+    "bwv77.6", "bwv80.8", "bwv84.5", "bwv86.6", "bwv87.7", "bwv88.7",
+)  # fmt: skip
+
+VOICE_RANGES = ((60, 79), (55, 74), (48, 67), (40, 60))  # S, A, T, B in MIDI pitches
+C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
+PHRASE_FRAMES = 32  # two 4/4 bars
+FERMATA_FRAMES = 4  # the phrase-final chord is a quarter note
+
+
+def real_chorales(count: int, ids: tuple[str, ...] = REAL_IDS) -> list[stream.Score]:
+    """The first ``count`` of ``ids`` through the corpus recipe (C major / A minor, quantised)."""
+    scores = []
+    for chorale_id in ids[:count]:
+        result = prepare_score(chorale_id, corpus.parse(f"bach/{chorale_id}"))
+        if not isinstance(result, PreparedChorale):
+            raise ValueError(f"{chorale_id} is excluded by the corpus recipe: {result.reason}")
+        scores.append(result.score)
+    if len(scores) < count:
+        raise ValueError(f"only {len(scores)} real chorales are listed, {count} asked for")
+    return scores
+
+
+def _voice(rng: random.Random, low: int, high: int, frames: int) -> tuple[Note, ...]:
+    notes: list[Note] = []
+    pitch = rng.randint(low + 4, high - 4)
+    for phrase_start in range(0, frames, PHRASE_FRAMES):
+        cadence = phrase_start + PHRASE_FRAMES - FERMATA_FRAMES
+        at = phrase_start
+        while at < cadence:
+            length = min(rng.choice((2, 4, 4, 4, 8)), cadence - at)
+            if at > 0 and rng.random() < 0.04:  # a short rest now and then
+                at += length
+                continue
+            pitch = min(high, max(low, pitch + rng.randint(-4, 4)))
+            while pitch % 12 not in C_MAJOR:
+                pitch += 1 if pitch < high else -1
+            notes.append(Note(at, at + length, pitch))
+            at += length
+        notes.append(Note(cadence, cadence + FERMATA_FRAMES, pitch, fermata=True))
+    return tuple(notes)
+
+
+def generated_stand_in(seed: int, phrases: int | None = None) -> stream.Score:
+    """A deterministic fake "generated" chorale of 4-7 two-bar phrases (128-224 frames)."""
+    rng = random.Random(seed)
+    frames = PHRASE_FRAMES * (phrases if phrases is not None else rng.randint(4, 7))
+    voices = tuple(_voice(rng, low, high, frames) for low, high in VOICE_RANGES)
+    return chorale_to_score(Chorale(voices, frames))
+
+
+def generated_stand_ins(count: int, seed: int = 0) -> list[stream.Score]:
+    return [generated_stand_in(seed + i) for i in range(count)]
