@@ -38,11 +38,12 @@ class TrainConfig:
     seq_len: int = 128
     batch_size: int = 50
     lr: float = 2e-3
-    lr_schedule: str = (
-        "step"  # "step": x lr_decay every lr_decay_every epochs; "plateau": on a stall
-    )
+    # "step": x lr_decay every lr_decay_every epochs (from lr_decay_start);
+    # "plateau": x lr_decay after every lr_decay_every epochs without improvement.
+    lr_schedule: str = "step"
     lr_decay: float = 0.5
     lr_decay_every: int = 5
+    lr_decay_start: int = 0  # step schedule: keep lr constant until this epoch, then decay
     weight_decay: float = 0.0
     grad_clip: float = 5.0
     epochs: int = 30
@@ -124,6 +125,12 @@ def evaluate(
     }
 
 
+def _step_decays(epoch: int, config: TrainConfig) -> bool:
+    """Whether the step schedule lowers the rate after ``epoch``."""
+    since = epoch - config.lr_decay_start
+    return since >= 0 and since % config.lr_decay_every == 0 and epoch > 0
+
+
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -174,7 +181,6 @@ def train(
     if config.threads:
         torch.set_num_threads(config.threads)
     torch.manual_seed(config.seed)
-    rng = random.Random(config.seed)
     device = pick_device(config.device)
     model = ChoraleLSTM(config.model_config(len(vocabulary))).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
@@ -191,12 +197,15 @@ def train(
         best_entry = min(history, key=lambda h: h["validation_loss"]) if history else None
         if best_entry:
             best, best_epoch = best_entry["validation_loss"], best_entry["epoch"]
-        rng.seed(config.seed + first_epoch)  # a resumed run draws fresh epochs, reproducibly
     training_meta = asdict(config)
     started = time.monotonic()
     stale = 0
     for epoch in range(first_epoch, config.epochs + 1):
         _set_lr(optimizer, lr)
+        # Each epoch draws its order, shifts and dropout masks from (seed, epoch) alone, so a run
+        # that is stopped and resumed sees the same epochs as one that never stopped.
+        rng = random.Random(config.seed * 100_003 + epoch)
+        torch.manual_seed(config.seed * 100_003 + epoch)
         model.train()
         rows = batchify(
             epoch_stream(train_chorales, vocabulary, rng, config.transpose), config.batch_size
@@ -255,7 +264,7 @@ def train(
             optimizer.state_dict(),
         )
         _write_logs(history, out_dir)
-        if config.lr_schedule == "step" and epoch % config.lr_decay_every == 0:
+        if config.lr_schedule == "step" and _step_decays(epoch, config):
             lr *= config.lr_decay
         elif (
             config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from composer.checkpoint import load
 from composer.train import TrainConfig, evaluate, train
 
@@ -53,3 +55,32 @@ def test_the_step_schedule_halves_the_rate_every_n_epochs(tiny_corpus, tmp_path)
     config = TrainConfig(**TINY, epochs=3, lr_decay_every=1, lr_decay=0.5)
     result = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path, progress=False)
     assert [h["lr"] for h in result.history] == [1e-2, 5e-3, 2.5e-3]
+
+
+def test_the_step_schedule_can_hold_the_rate_before_decaying(tiny_corpus, tmp_path):
+    config = TrainConfig(**TINY, epochs=4, lr_decay_start=2, lr_decay_every=1, lr_decay=0.5)
+    result = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path, progress=False)
+    assert [h["lr"] for h in result.history] == [1e-2, 1e-2, 5e-3, 2.5e-3]
+
+
+def test_a_resumed_run_matches_one_that_never_stopped(tiny_corpus, tmp_path):
+    config = TrainConfig(**TINY, epochs=2)
+    whole = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "whole", progress=False)
+    train(
+        TrainConfig(**TINY, epochs=1),
+        tiny_corpus[:4],
+        tiny_corpus[4:],
+        tmp_path / "cut",
+        progress=False,
+    )
+    resumed = train(
+        config,
+        tiny_corpus[:4],
+        tiny_corpus[4:],
+        tmp_path / "cut",
+        resume=tmp_path / "cut" / "last.pt",
+        progress=False,
+    )
+    assert resumed.history[-1]["validation_loss"] == pytest.approx(
+        whole.history[-1]["validation_loss"], abs=1e-4
+    )
