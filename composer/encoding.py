@@ -44,7 +44,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 
-from music21 import expressions, key, meter, note, stream
+from music21 import clef, expressions, key, meter, note, stream
 
 START = "START"
 END = "END"
@@ -204,8 +204,8 @@ def chorale_to_score(chorale: Chorale, key_signature: int = 0) -> stream.Score:
     """
     score = stream.Score()
     for voice_id, name, notes in zip(VOICES, VOICE_NAMES, chorale.voices, strict=True):
-        part = stream.Part(id=voice_id)
-        part.partName = name
+        part = stream.Part()
+        part.insert(0, _CLEFS[voice_id]())
         part.insert(0, meter.TimeSignature("4/4"))
         part.insert(0, key.KeySignature(key_signature))
         cursor = 0
@@ -213,6 +213,8 @@ def chorale_to_score(chorale: Chorale, key_signature: int = 0) -> stream.Score:
             if n.start > cursor:
                 part.insert(Fraction(cursor, FRAMES_PER_QUARTER), _rest(n.start - cursor))
             m21 = note.Note(n.midi)
+            if m21.pitch.accidental is not None and m21.pitch.accidental.name == "natural":
+                m21.pitch.accidental = None  # a natural sign on every white note is noise
             m21.quarterLength = Fraction(n.end - n.start, FRAMES_PER_QUARTER)
             if n.fermata:
                 m21.expressions.append(expressions.Fermata())
@@ -220,10 +222,15 @@ def chorale_to_score(chorale: Chorale, key_signature: int = 0) -> stream.Score:
             cursor = n.end
         if chorale.frames > cursor:
             part.insert(Fraction(cursor, FRAMES_PER_QUARTER), _rest(chorale.frames - cursor))
-        score.insert(0, part.makeMeasures(inPlace=False))
-    for part in score.parts:
-        part.makeTies(inPlace=True)
+        measured = part.makeMeasures(inPlace=False)
+        measured.id, measured.partName = voice_id, name  # makeMeasures drops both
+        measured.makeTies(inPlace=True)
+        score.insert(0, measured)
     return score
+
+
+# The clefs singers read: the tenor an octave below the treble staff.
+_CLEFS = {"S": clef.TrebleClef, "A": clef.TrebleClef, "T": clef.Treble8vbClef, "B": clef.BassClef}
 
 
 def _rest(frames: int) -> note.Rest:
