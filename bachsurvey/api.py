@@ -1,0 +1,150 @@
+"""The JSON API the quiz page uses. Short views: check the session, call a service, respond.
+
+Participants are anonymous, but each is bound to the browser session that created it
+(bachsurvey.session): an id that is not this browser's own answers 404, whoever knows it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from bachsurvey import services, session
+from bachsurvey.serializers import (
+    AnswerCreatedOutput,
+    AnswerInput,
+    ErrorOutput,
+    ParticipantCreatedOutput,
+    ParticipantInput,
+    ProgressOutput,
+    WithdrawnOutput,
+    answer_payload,
+    progress_payload,
+    question_payload,
+)
+
+ERROR_STATUS: dict[type[services.SurveyError], int] = {
+    services.NotAssigned: status.HTTP_400_BAD_REQUEST,
+    services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
+    services.AlreadyAnswered: status.HTTP_409_CONFLICT,
+    services.OutOfOrder: status.HTTP_409_CONFLICT,
+    services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+
+class ParticipantSessionAuthentication(SessionAuthentication):
+    """DRF checks CSRF only for logged-in users; these anonymous writes are bound to the
+    session cookie too, so a foreign site must not be able to make them: check CSRF always."""
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        user = super().authenticate(request)
+        if user is None:
+            self.enforce_csrf(request)
+        return user
+
+
+class ParticipantSessionScheme(OpenApiAuthenticationExtension):
+    """Describes ParticipantSessionAuthentication in the OpenAPI schema: the session cookie."""
+
+    target_class = ParticipantSessionAuthentication
+    name = "participantSession"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+class ParticipantApi(APIView):
+    authentication_classes = [ParticipantSessionAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [JSONParser]
+
+
+def refusal(error: services.SurveyError) -> Response:
+    return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[type(error)])
+
+
+class ParticipantCreateApi(ParticipantApi):
+    @extend_schema(
+        request=ParticipantInput,
+        responses={201: ParticipantCreatedOutput, 503: ErrorOutput},
+        summary="Start the quiz: consent, background, and five questions",
+    )
+    def post(self, request: Request) -> Response:
+        data = ParticipantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request: HttpRequest = request._request
+        try:
+            participant = services.create_participant(
+                age_group=data.validated_data["age_group"],
+                experience=data.validated_data["experience"],
+                attempt=session.next_attempt(django_request),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        session.bind(django_request, participant)
+        payload = {
+            "id": participant.pk,
+            "questions": [question_payload(a) for a in services.assignments_of(participant)],
+        }
+        return Response(ParticipantCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
+
+
+class ParticipantDetailApi(ParticipantApi):
+    @extend_schema(responses=ProgressOutput, summary="Progress, and the results once finished")
+    def get(self, request: Request, participant_id: str) -> Response:
+        participant = session.own_participant(request._request, participant_id)
+        return Response(ProgressOutput(progress_payload(participant)).data)
+
+
+class AnswerCreateApi(ParticipantApi):
+    @extend_schema(
+        request=AnswerInput,
+        responses={201: AnswerCreatedOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
+        summary="Answer the current question; stored at once, never overwritten",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        participant = session.own_participant(request._request, participant_id)
+        data = AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            values = data.validated_data
+            answer = services.submit_answer(
+                participant=participant,
+                question_id=values["question"],
+                choice=values["choice"],
+                response_ms=values["response_ms"],
+                plays=values["plays"],
+                heard_fully=values["heard_fully"],
+                elapsed_ms=values.get("elapsed_ms"),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        participant.refresh_from_db()  # the service may have marked it finished
+        progress = progress_payload(participant)
+        payload = {
+            **answer_payload(answer.assignment),
+            "answered": progress["answered"],
+            "finished": progress["status"] == "finished",
+        }
+        return Response(AnswerCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
+
+
+class WithdrawApi(ParticipantApi):
+    @extend_schema(
+        request=None,
+        responses=WithdrawnOutput,
+        summary="Withdraw: delete this participant's answers and background",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        participant = session.own_participant(request._request, participant_id)
+        deleted = services.withdraw(participant)
+        return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

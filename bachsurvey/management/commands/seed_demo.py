@@ -1,0 +1,109 @@
+"""Load the demo quiz from fixtures/demo/ (see build_demo_fixtures): idempotent, no torch needed.
+
+The demo's rows form one Batch named after the manifest's hash. Running again with the same
+manifest changes nothing (beyond restoring media files that went missing); a rebuilt manifest is
+loaded as a new batch and the older demo questions are taken off the quiz (kept, since answers
+may refer to them).
+
+The demo's files keep their committed (random) names. They are public in the repository along
+with the manifest, so the demo cannot hide which clip is Bach from someone who reads the source;
+the real experiment serves clips rendered by generation batches under fresh names.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+
+from bachsurvey import services
+from bachsurvey.management.commands.build_demo_fixtures import DEMO_DIR
+from bachsurvey.models import Batch, Chorale, Clip, Question
+
+BATCH_PREFIX = "demo "
+
+
+class Command(BaseCommand):
+    help = "Load the demo chorales, clips and live questions from fixtures/demo/ (idempotent)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--fixtures", type=Path, default=DEMO_DIR, help="a fixture folder")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        directory: Path = options["fixtures"]
+        try:
+            batch, created = load_demo(directory)
+        except services.SurveyError as error:  # a manifest that breaks the rules for questions
+            raise CommandError(f"{directory}: {error}") from error
+        questions = Question.objects.filter(clip_generated__chorale__batch=batch)
+        live = questions.filter(live=True).count()
+        verb = "loaded" if created else "already loaded"
+        self.stdout.write(f"{verb}: batch {batch.name!r}, {live} live questions")
+        if batch.note:
+            self.stdout.write(self.style.WARNING(batch.note))
+
+
+def read_manifest(directory: Path) -> tuple[dict[str, Any], str]:
+    path = directory / "manifest.json"
+    if not path.is_file():
+        raise CommandError(f"{path} not found: run `python manage.py build_demo_fixtures`")
+    raw = path.read_bytes()
+    return json.loads(raw), hashlib.sha256(raw).hexdigest()[:12]
+
+
+def load_demo(directory: Path) -> tuple[Batch, bool]:
+    """Copy the media into MEDIA_ROOT and create the rows once; returns (batch, created)."""
+    manifest, fingerprint = read_manifest(directory)
+    for clip in manifest["clips"]:
+        for field in ("audio", "score"):
+            folder, name = clip[field].split("/", 1)
+            services.store_media(directory / clip[field], folder, name)
+    name = BATCH_PREFIX + fingerprint
+    existing = Batch.objects.filter(name=name).first()
+    if existing is not None:
+        return existing, False
+    with transaction.atomic():
+        note = manifest.get("note", "") if manifest.get("placeholder") else ""
+        batch = Batch.objects.create(name=name, note=note)
+        older = Question.objects.filter(
+            clip_generated__chorale__batch__name__startswith=BATCH_PREFIX, live=True
+        ).exclude(clip_generated__chorale__batch=batch)
+        services.retire_questions(older)
+        chorales = {
+            entry["key"]: Chorale.objects.create(
+                batch=batch,
+                kind=entry["kind"],
+                tokens=entry["tokens"],
+                frames=entry["frames"],
+                source=entry["source"],
+                mask=entry["mask"],
+                checkpoint=entry["checkpoint"],
+                temperature=entry["temperature"],
+                seed=entry["seed"],
+                note=entry["note"],
+            )
+            for entry in manifest["chorales"]
+        }
+        clips: dict[str, Clip] = {
+            entry["key"]: services.add_clip(
+                chorale=chorales[entry["chorale"]],
+                frame_start=entry["frame_start"],
+                frame_end=entry["frame_end"],
+                audio=entry["audio"],
+                score=entry["score"],
+                duration_s=entry["duration_s"],
+            )
+            for entry in manifest["clips"]
+        }
+        for entry in manifest["questions"]:
+            services.add_question(
+                category=entry["category"],
+                clip_real=clips[entry["real"]],
+                clip_generated=clips[entry["generated"]],
+                live=True,
+            )
+    return batch, True

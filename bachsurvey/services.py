@@ -1,0 +1,387 @@
+"""Everything that writes survey data, each in one transaction (HackSoft-style services).
+
+The API and the pages call these; they never touch models directly for writes. Refusals are
+typed errors (SurveyError subclasses) that the API maps to HTTP statuses.
+
+Drawing questions (SPEC §7, avoiding BachBot's flaws): five live questions, one single-voice
+(S, A, T or B: the voice first, uniformly among voices that have questions, so a voice with many
+questions is not over-served), one AT, one ATB and two SATB, without replacement, in random order.
+Besides, no two questions of one participant share a chorale (by its corpus id): hearing the same
+Bach twice, once re-harmonized, would give the second answer away.
+
+Which side holds Bach: per question, the side Bach has held less often so far among all
+assignments of that question, a fair coin on a tie. Every question's position effect therefore
+cancels out across participants (counts never differ by more than one, up to concurrent
+sign-ups), while no participant can predict a side without knowing everyone else's assignments.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+import shutil
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from bachsurvey.models import (
+    SINGLE_VOICE,
+    Answer,
+    Assignment,
+    Category,
+    Chorale,
+    Clip,
+    Participant,
+    Question,
+    Side,
+)
+
+QUESTIONS_PER_PARTICIPANT = 5
+SLOTS: tuple[tuple[str, ...], ...] = (
+    tuple(SINGLE_VOICE),
+    (Category.AT,),
+    (Category.ATB,),
+    (Category.SATB,),
+    (Category.SATB,),
+)
+DRAW_TRIES = 200  # random restarts before concluding the live pool cannot fill a quiz
+MAX_RESPONSE_MS = 60 * 60 * 1000
+
+
+class SurveyError(Exception):
+    """A refused request; ``code`` is stable for clients, the message is for people."""
+
+    code = "refused"
+
+
+class NotEnoughQuestions(SurveyError):
+    code = "not_enough_questions"
+
+
+class ParticipantWithdrawn(SurveyError):
+    code = "withdrawn"
+
+
+class NotAssigned(SurveyError):
+    code = "not_assigned"
+
+
+class AlreadyAnswered(SurveyError):
+    code = "already_answered"
+
+
+class OutOfOrder(SurveyError):
+    code = "out_of_order"
+
+
+class InvalidContent(SurveyError):
+    code = "invalid_content"
+
+
+# --- drawing a quiz ------------------------------------------------------------------------------
+
+
+def _chorale_keys(question: Question) -> set[str]:
+    """What a participant must not meet twice: the corpus ids (or, if free, the rows) behind it."""
+    chorales = (question.clip_real.chorale, question.clip_generated.chorale)
+    return {c.source or f"#{c.pk}" for c in chorales}
+
+
+def draw_questions(rng: random.Random) -> list[Question]:
+    """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
+    live = Question.objects.filter(live=True).select_related(
+        "clip_real__chorale", "clip_generated__chorale"
+    )
+    by_category: dict[str, list[Question]] = {}
+    for question in live.order_by("id"):  # a fixed order, so a seeded rng draws reproducibly
+        by_category.setdefault(question.category, []).append(question)
+    for _ in range(DRAW_TRIES):
+        chosen: list[Question] = []
+        used: set[str] = set()
+        for slot in SLOTS:
+            usable = {
+                category: [q for q in by_category.get(category, []) if not _chorale_keys(q) & used]
+                for category in slot
+            }
+            categories = [c for c in slot if usable[c]]
+            if not categories:
+                break
+            question = rng.choice(usable[rng.choice(categories)])
+            chosen.append(question)
+            used |= _chorale_keys(question)
+        else:
+            rng.shuffle(chosen)
+            return chosen
+    raise NotEnoughQuestions(
+        "There are not enough live questions to build a quiz; please come back later."
+    )
+
+
+def balanced_sides(questions: Sequence[Question], rng: random.Random) -> list[str]:
+    """For each question, the side Bach has held less often so far (a coin toss on a tie)."""
+    rows = (
+        Assignment.objects.filter(question__in=questions)
+        .values("question", "bach_side")
+        .annotate(n=Count("id"))
+    )
+    counts = Counter({(row["question"], row["bach_side"]): row["n"] for row in rows})
+    sides = []
+    for question in questions:
+        a, b = counts[(question.pk, Side.A)], counts[(question.pk, Side.B)]
+        sides.append(Side.A if a < b else Side.B if b < a else rng.choice([Side.A, Side.B]))
+    return sides
+
+
+# --- participants --------------------------------------------------------------------------------
+
+
+def create_participant(
+    *, age_group: str, experience: str, attempt: int = 1, rng: random.Random | None = None
+) -> Participant:
+    """A consenting participant with five assigned questions (consent is checked by the API)."""
+    rng = rng or random.SystemRandom()
+    with transaction.atomic():
+        questions = draw_questions(rng)
+        participant = Participant.objects.create(
+            consented_at=timezone.now(),
+            age_group=age_group,
+            experience=experience,
+            attempt=attempt,
+        )
+        Assignment.objects.bulk_create(
+            Assignment(participant=participant, question=q, position=i, bach_side=side)
+            for i, (q, side) in enumerate(
+                zip(questions, balanced_sides(questions, rng), strict=True)
+            )
+        )
+    return participant
+
+
+def assignments_of(participant: Participant) -> list[Assignment]:
+    """The participant's assignments in quiz order, with clips and answers loaded."""
+    return list(
+        participant.assignments.select_related(
+            "question__clip_real", "question__clip_generated", "answer"
+        ).order_by("position")
+    )
+
+
+def answer_of(assignment: Assignment) -> Answer | None:
+    try:
+        return assignment.answer
+    except Answer.DoesNotExist:
+        return None
+
+
+def submit_answer(
+    *,
+    participant: Participant,
+    question_id: object,
+    choice: str,
+    response_ms: int,
+    plays: dict[str, int],
+    heard_fully: dict[str, bool],
+    elapsed_ms: int | None = None,
+) -> Answer:
+    """Store one answer the moment it is given; any refusal changes nothing.
+
+    Questions are answered in their assigned order: the page shows one at a time, and an
+    answer to a later question means a client that skipped (or a script).
+    """
+    with transaction.atomic():
+        # Row lock: two concurrent submissions for one participant are handled one after the other.
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        if participant.withdrawn:
+            raise ParticipantWithdrawn("You have withdrawn from the study; nothing was stored.")
+        assignments = assignments_of(participant)
+        assignment = next((a for a in assignments if str(a.question_id) == str(question_id)), None)
+        if assignment is None:
+            raise NotAssigned("This question is not part of your quiz.")
+        if answer_of(assignment) is not None:
+            raise AlreadyAnswered(
+                "You have already answered this question; the first answer stands."
+            )
+        pending = next(a for a in assignments if answer_of(a) is None)
+        if pending.position != assignment.position:
+            raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
+        try:
+            with transaction.atomic():
+                answer = Answer.objects.create(
+                    assignment=assignment,
+                    choice=choice,
+                    correct=choice == assignment.bach_side,
+                    response_ms=min(response_ms, MAX_RESPONSE_MS),
+                    elapsed_ms=None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
+                    plays={side: int(plays[side]) for side in Side.values},
+                    heard_fully={side: bool(heard_fully[side]) for side in Side.values},
+                )
+        except IntegrityError:  # the one-to-one constraint: a concurrent duplicate won the race
+            raise AlreadyAnswered("You have already answered this question.") from None
+        if all(answer_of(a) is not None or a.pk == assignment.pk for a in assignments):
+            participant.finished_at = timezone.now()
+            participant.save(update_fields=["finished_at"])
+    return answer
+
+
+def withdraw(participant: Participant) -> int:
+    """Delete the participant's answers, questions and background; keep a bare tombstone.
+
+    The tombstone (id, dates) lets a returning browser be told its answers are gone. Returns
+    how many answers were deleted; withdrawing twice deletes nothing more.
+    """
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        deleted = Answer.objects.filter(assignment__participant=participant).count()
+        participant.assignments.all().delete()  # answers cascade
+        participant.age_group = participant.experience = ""
+        participant.withdrawn_at = participant.withdrawn_at or timezone.now()
+        participant.save(update_fields=["age_group", "experience", "withdrawn_at"])
+    return deleted
+
+
+# --- progress and results ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CategoryResult:
+    category: str
+    label: str
+    your_correct: int
+    your_answered: int
+    everyone_correct: int
+    everyone_answered: int
+
+    @property
+    def everyone_accuracy(self) -> float | None:
+        return self.everyone_correct / self.everyone_answered if self.everyone_answered else None
+
+
+@dataclass(frozen=True)
+class Results:
+    correct: int
+    answered: int
+    categories: list[CategoryResult]
+    everyone_participants: int
+    everyone_correct: int
+    everyone_answered: int
+    score_distribution: list[int]  # finished participants by number of correct answers, 0..5
+
+
+def results(participant: Participant) -> Results:
+    """The participant's score and everyone's so far (withdrawn answers are already deleted)."""
+    mine = Answer.objects.filter(assignment__participant=participant)
+    everyone = Answer.objects.all()
+    by_category = {
+        row["category"]: row
+        for row in everyone.values(category=F("assignment__question__category")).annotate(
+            n=Count("id"), correct=Count("id", filter=Q(correct=True))
+        )
+    }
+    my_rows = {
+        row["category"]: row
+        for row in mine.values(category=F("assignment__question__category")).annotate(
+            n=Count("id"), correct=Count("id", filter=Q(correct=True))
+        )
+    }
+    categories = [
+        CategoryResult(
+            category=category.value,
+            label=category.label,
+            your_correct=my_rows.get(category, {}).get("correct", 0),
+            your_answered=my_rows.get(category, {}).get("n", 0),
+            everyone_correct=by_category.get(category, {}).get("correct", 0),
+            everyone_answered=by_category.get(category, {}).get("n", 0),
+        )
+        for category in Category
+    ]
+    scores = (
+        Participant.objects.filter(finished_at__isnull=False, withdrawn_at__isnull=True)
+        .annotate(score=Count("assignments", filter=Q(assignments__answer__correct=True)))
+        .values_list("score", flat=True)
+    )
+    distribution = [0] * (QUESTIONS_PER_PARTICIPANT + 1)
+    for score in scores:
+        distribution[min(score, QUESTIONS_PER_PARTICIPANT)] += 1
+    return Results(
+        correct=sum(c.your_correct for c in categories),
+        answered=sum(c.your_answered for c in categories),
+        categories=categories,
+        everyone_participants=everyone.values("assignment__participant").distinct().count(),
+        everyone_correct=sum(c.everyone_correct for c in categories),
+        everyone_answered=sum(c.everyone_answered for c in categories),
+        score_distribution=distribution,
+    )
+
+
+# --- content: chorales, clips, questions (used by seed_demo, later by generation batches) -------
+
+
+def opaque_name(suffix: str) -> str:
+    """A random file name, as composer.render.opaque_name (not imported: it loads music21)."""
+    return secrets.token_hex(16) + suffix
+
+
+def store_media(source: Path, folder: str, name: str | None = None) -> str:
+    """Copy ``source`` to MEDIA_ROOT/folder/ under ``name`` (default: a fresh opaque name).
+
+    Returns the storage name. An existing file of the same size is left alone (re-seeding).
+    """
+    name = f"{folder}/{name or opaque_name(source.suffix)}"
+    target = Path(settings.MEDIA_ROOT) / name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if not target.is_file() or target.stat().st_size != source.stat().st_size:
+        shutil.copyfile(source, target)
+    return name
+
+
+def add_clip(
+    *, chorale: Chorale, frame_start: int, frame_end: int, audio: str, score: str, duration_s: float
+) -> Clip:
+    """A clip whose audio and score are already stored (names relative to MEDIA_ROOT)."""
+    if not 0 <= frame_start < frame_end <= chorale.frames:
+        raise InvalidContent(f"bad frame span {frame_start}..{frame_end}")
+    return Clip.objects.create(
+        chorale=chorale,
+        frame_start=frame_start,
+        frame_end=frame_end,
+        audio=audio,
+        score=score,
+        duration_s=duration_s,
+    )
+
+
+def add_question(
+    *, category: str, clip_real: Clip, clip_generated: Clip, live: bool = False
+) -> Question:
+    """A question, checked: one real and one generated clip of equal length, matching mask."""
+    if not clip_real.is_real or clip_generated.is_real:
+        raise InvalidContent("a question pairs one real clip with one generated clip")
+    if clip_real.frames != clip_generated.frames:
+        raise InvalidContent(
+            f"clips differ in length ({clip_real.frames} and {clip_generated.frames} frames); "
+            "a length difference would give the answer away"
+        )
+    if clip_generated.chorale.mask != category:
+        raise InvalidContent(
+            f"a {category} question needs a chorale generated with mask {category}, "
+            f"not {clip_generated.chorale.mask}"
+        )
+    status = Question.Status.APPROVED if live else Question.Status.DRAFT
+    return Question.objects.create(
+        category=category,
+        clip_real=clip_real,
+        clip_generated=clip_generated,
+        status=status,
+        live=live,
+    )
+
+
+def retire_questions(questions: Iterable[Question]) -> int:
+    """Take questions off the quiz; they stay for the answers already given to them."""
+    return Question.objects.filter(pk__in=[q.pk for q in questions]).update(live=False)

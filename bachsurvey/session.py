@@ -1,0 +1,38 @@
+"""A participant belongs to the browser session that created them.
+
+The session stores the participant's id; the database stores no session key, cookie or IP
+address. (Binding by session key would break whenever Django rotates the key.) The session also
+counts how many participants this browser has started, for the "second attempt" exclusion rule.
+"""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest
+
+from bachsurvey.models import Participant
+
+PARTICIPANT_KEY = "bachsurvey_participant"
+ATTEMPTS_KEY = "bachsurvey_attempts"
+
+
+def bound_participant_id(request: HttpRequest) -> str | None:
+    return request.session.get(PARTICIPANT_KEY)
+
+
+def next_attempt(request: HttpRequest) -> int:
+    return int(request.session.get(ATTEMPTS_KEY, 0)) + 1
+
+
+def bind(request: HttpRequest, participant: Participant) -> None:
+    request.session[PARTICIPANT_KEY] = str(participant.pk)
+    request.session[ATTEMPTS_KEY] = participant.attempt
+
+
+def own_participant(request: HttpRequest, participant_id: object) -> Participant:
+    """This browser's participant, or 404: another participant's id is treated as unknown."""
+    if str(participant_id) != bound_participant_id(request):
+        raise Http404("No such participant in this browser.")
+    try:
+        return Participant.objects.get(pk=participant_id)
+    except Participant.DoesNotExist:
+        raise Http404("No such participant.") from None

@@ -1,0 +1,77 @@
+"""services.draw_questions and balanced_sides: the five questions and where Bach sits."""
+
+import random
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from bachsurvey import services
+from bachsurvey.models import Assignment
+
+pytestmark = pytest.mark.django_db
+
+SINGLE = {"S", "A", "T", "B"}
+
+
+def test_it_draws_one_of_each_kind_and_two_free(quiz: list) -> None:
+    for seed in range(30):
+        questions = services.draw_questions(random.Random(seed))
+        categories = Counter(q.category for q in questions)
+        assert sum(categories[c] for c in SINGLE) == 1
+        assert (categories["AT"], categories["ATB"], categories["SATB"]) == (1, 1, 2)
+        assert len({q.pk for q in questions}) == 5
+
+
+def test_it_shuffles_the_order(quiz: list) -> None:
+    orders = {
+        tuple(q.category in SINGLE for q in services.draw_questions(random.Random(seed)))
+        for seed in range(30)
+    }
+    assert len(orders) > 1
+
+
+def test_it_draws_every_voice(quiz: list) -> None:
+    voices = set()
+    for seed in range(60):
+        voices |= {q.category for q in services.draw_questions(random.Random(seed))} & SINGLE
+    assert voices == SINGLE
+
+
+def test_it_never_plays_one_chorale_twice(make_question: Any) -> None:
+    # Harmonizations of two chorales only: a quiz must take AT and ATB from different ones.
+    for source in ("bwv101.1", "bwv102.2"):
+        for category in ("S", "AT", "ATB"):
+            make_question(category, source=source)
+    make_question("B", source="bwv103.3")
+    make_question("SATB", source="bwv104.4")
+    make_question("SATB", source="bwv105.5")
+    for seed in range(30):
+        questions = services.draw_questions(random.Random(seed))
+        sources = [q.clip_real.chorale.source for q in questions]
+        assert len(set(sources)) == 5
+        assert next(q for q in questions if q.category in SINGLE).category == "B"
+
+
+def test_it_refuses_when_no_quiz_can_be_built(make_question: Any) -> None:
+    for category in ("S", "AT", "ATB", "SATB"):
+        make_question(category, source="bwv9.6" if category != "SATB" else None)
+    make_question("SATB")
+    with pytest.raises(services.NotEnoughQuestions):
+        services.draw_questions(random.Random(0))
+
+
+def test_it_balances_bach_sides_across_participants(quiz: list) -> None:
+    for seed in range(40):
+        services.create_participant(age_group="18-25", experience="novice", rng=random.Random(seed))
+    counts = Counter(Assignment.objects.values_list("question", "bach_side"))
+    for question in quiz:
+        a, b = counts[(question.pk, "A")], counts[(question.pk, "B")]
+        assert abs(a - b) <= 1, (question.category, a, b)
+    total = Counter(Assignment.objects.values_list("bach_side", flat=True))
+    assert abs(total["A"] - total["B"]) <= len(quiz)
+
+
+def test_it_breaks_ties_at_random(quiz: list) -> None:
+    firsts = {services.balanced_sides(quiz[:1], random.Random(seed))[0] for seed in range(20)}
+    assert firsts == {"A", "B"}
