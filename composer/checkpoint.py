@@ -44,6 +44,7 @@ def save(
     validation_loss: float,
     history: list[dict] | None = None,
     optimizer_state: dict | None = None,
+    resume_state: dict | None = None,
 ) -> None:
     """Write the checkpoint and its sidecar. ``optimizer_state`` is kept only for resuming."""
     path = Path(path)
@@ -61,6 +62,8 @@ def save(
     payload = {**meta, "state_dict": state, "vocabulary": vocabulary.tokens}
     if optimizer_state is not None:
         payload["optimizer_state"] = optimizer_state
+    if resume_state is not None:  # e.g. the running weight average, only for resuming
+        payload["resume_state"] = resume_state
     tmp = path.with_suffix(".tmp")
     torch.save(payload, tmp)
     tmp.replace(path)  # never leave a half-written checkpoint behind
@@ -95,6 +98,8 @@ def load(
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
     meta = {
-        k: v for k, v in payload.items() if k not in ("state_dict", "optimizer_state", "vocabulary")
+        k: v
+        for k, v in payload.items()
+        if k not in ("state_dict", "optimizer_state", "resume_state", "vocabulary")
     }
     return model, Vocabulary(payload["vocabulary"]), meta

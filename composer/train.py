@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from composer import checkpoint
@@ -45,6 +46,10 @@ class TrainConfig:
     lr_decay_every: int = 5
     lr_decay_start: int = 0  # step schedule: keep lr constant until this epoch, then decay
     weight_decay: float = 0.0
+    # Weight averaging (SWA): from this epoch on (0: never) train at swa_lr and validate, keep
+    # and ship the running average of the weights at the end of each epoch.
+    swa_start: int = 0
+    swa_lr: float = 2.5e-4
     grad_clip: float = 5.0
     epochs: int = 30
     patience: int = 5  # early stopping: epochs without a better validation loss
@@ -186,11 +191,14 @@ def train(
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[dict] = []
     lr, best, best_epoch, first_epoch = config.lr, math.inf, 0, 1
+    averaged = AveragedModel(model) if config.swa_start else None
     if resume is not None:
         payload = checkpoint.load_payload(resume, device)
         model.load_state_dict(payload["state_dict"])
         if "optimizer_state" in payload:
             optimizer.load_state_dict(payload["optimizer_state"])
+        if averaged is not None and "resume_state" in payload:
+            averaged.load_state_dict(payload["resume_state"])
         history = payload.get("history", [])
         first_epoch = payload["epoch"] + 1
         lr = history[-1]["lr"] if history else config.lr
@@ -201,6 +209,9 @@ def train(
     started = time.monotonic()
     stale = 0
     for epoch in range(first_epoch, config.epochs + 1):
+        averaging = averaged is not None and epoch >= config.swa_start
+        if averaging:
+            lr = config.swa_lr
         _set_lr(optimizer, lr)
         # Each epoch draws its order, shifts and dropout masks from (seed, epoch) alone, so a run
         # that is stopped and resumed sees the same epochs as one that never stopped.
@@ -232,7 +243,11 @@ def train(
             total_tokens += targets.numel()
             bar.set_postfix(loss=f"{total_loss / total_tokens:.3f}", lr=f"{lr:.1e}")
         seconds = time.monotonic() - epoch_start
-        scores = evaluate(model, validation_chorales, vocabulary, device)
+        scored = model
+        if averaging:
+            averaged.update_parameters(model)
+            scored = averaged.module
+        scores = evaluate(scored, validation_chorales, vocabulary, device)
         entry = {
             "epoch": epoch,
             "train_loss": round(total_loss / total_tokens, 5),
@@ -241,6 +256,7 @@ def train(
             "lr": lr,
             "seconds": round(seconds, 1),
             "tokens_per_second": round(total_tokens / seconds),
+            "weights_averaged": averaging,
         }
         history.append(entry)
         if progress:
@@ -249,7 +265,7 @@ def train(
         if improved:
             best, best_epoch, stale = scores["loss_per_token"], epoch, 0
             checkpoint.save(
-                out_dir / "best.pt", model, vocabulary, training_meta, epoch, best, history
+                out_dir / "best.pt", scored, vocabulary, training_meta, epoch, best, history
             )
         else:
             stale += 1
@@ -262,9 +278,12 @@ def train(
             scores["loss_per_token"],
             history,
             optimizer.state_dict(),
+            averaged.state_dict() if averaged is not None else None,
         )
         _write_logs(history, out_dir)
-        if config.lr_schedule == "step" and _step_decays(epoch, config):
+        if averaging:
+            pass  # the rate stays at swa_lr while weights are averaged
+        elif config.lr_schedule == "step" and _step_decays(epoch, config):
             lr *= config.lr_decay
         elif (
             config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0

@@ -84,3 +84,28 @@ def test_a_resumed_run_matches_one_that_never_stopped(tiny_corpus, tmp_path):
     assert resumed.history[-1]["validation_loss"] == pytest.approx(
         whole.history[-1]["validation_loss"], abs=1e-4
     )
+
+
+def test_weight_averaging_ships_the_average_and_resumes_it(tiny_corpus, tmp_path):
+    config = TrainConfig(**TINY, epochs=3, swa_start=2, swa_lr=1e-3)
+    whole = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "whole", progress=False)
+    assert [h["weights_averaged"] for h in whole.history] == [False, True, True]
+    assert [h["lr"] for h in whole.history][1:] == [1e-3, 1e-3]
+    train(
+        TrainConfig(**TINY, epochs=2, swa_start=2, swa_lr=1e-3),
+        tiny_corpus[:4],
+        tiny_corpus[4:],
+        tmp_path / "cut",
+        progress=False,
+    )
+    resumed = train(
+        config,
+        tiny_corpus[:4],
+        tiny_corpus[4:],
+        tmp_path / "cut",
+        resume=tmp_path / "cut" / "last.pt",
+        progress=False,
+    )
+    assert resumed.history[-1]["validation_loss"] == pytest.approx(
+        whole.history[-1]["validation_loss"], abs=1e-4
+    )
