@@ -144,7 +144,9 @@ def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
 def _write_logs(history: list[dict], out_dir: Path) -> None:
     (out_dir / "log.json").write_text(json.dumps(history, indent=1) + "\n")
     with open(out_dir / "log.csv", "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(history[0]))
+        # Fields can be added during a run (e.g. when weight averaging starts): take them all.
+        fieldnames = list(dict.fromkeys(k for entry in history for k in entry))
+        writer = csv.DictWriter(handle, fieldnames=fieldnames, restval="")
         writer.writeheader()
         writer.writerows(history)
     plot_learning_curve(history, out_dir / "learning_curve.png")
