@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     real = render_standins.real_chorales(args.count)
-    generated = render_standins.generated_stand_ins(args.count)
+    generated = render_standins.model_samples(args.count)
     with tempfile.TemporaryDirectory(prefix="render-leak-") as tmp:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)

@@ -14,7 +14,7 @@ import random
 from music21 import corpus, stream
 
 from composer.corpus import PreparedChorale, prepare_score
-from composer.encoding import Chorale, Note, chorale_to_score
+from composer.encoding import Chorale, Note, chorale_to_score, tokens_to_chorale
 
 # Real chorales known to pass the corpus recipe (4/4, four vocal parts), lengths 144-256 frames.
 REAL_IDS = (
@@ -71,3 +71,20 @@ def generated_stand_in(seed: int, phrases: int | None = None) -> stream.Score:
 
 def generated_stand_ins(count: int, seed: int = 0) -> list[stream.Score]:
     return [generated_stand_in(seed + i) for i in range(count)]
+
+
+def model_samples(count: int, seed: int = 0, temperature: float = 0.8) -> list[stream.Score]:
+    """Chorales composed by the shipped checkpoint: the real "generated" side of the leak check."""
+    import torch
+
+    from composer import checkpoint
+    from composer.sample import compose
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # batch-of-a-few sampling is step-bound; more threads only contend
+    try:
+        model, vocabulary, _ = checkpoint.load(checkpoint.DEFAULT_CHECKPOINT)
+        pieces = compose(model, vocabulary, count, temperature, seed)
+    finally:
+        torch.set_num_threads(threads)
+    return [chorale_to_score(tokens_to_chorale(tokens)) for tokens in pieces]

@@ -1,10 +1,10 @@
 """The leak check: rendered real and generated chorales must not give their source away.
 
-Three real chorales (through the corpus recipe) and three generated ones (the deterministic
-stand-ins of composer.render_standins until a model ships; swap in model samples there) are cut
-pairwise to the same frames and rendered by the one path. Then, looking only at the files: same
-container, codec, rate, channels and bitrate; no tags or encoder headers; loudness on target by
-ffmpeg's own meter; equal durations for equal frames; opaque names.
+Three real chorales (through the corpus recipe) and three composed by the shipped checkpoint
+(composer.render_standins.model_samples, temperature 0.8) are cut pairwise to the same frames
+and rendered by the one path. Then, looking only at the files: same container, codec, rate,
+channels and bitrate; no tags or encoder headers; loudness on target by ffmpeg's own meter;
+equal durations for equal frames; opaque names.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def clips(tmp_path_factory) -> list[tuple[Path, Path, int]]:
     """(real clip, generated clip, frames) for each pair."""
     out = tmp_path_factory.mktemp("clips")
     real = render_standins.real_chorales(PAIRS)
-    generated = render_standins.generated_stand_ins(PAIRS)
+    generated = render_standins.model_samples(PAIRS)
     rendered = []
     for real_score, generated_score in zip(real, generated, strict=True):
         a, b, frames = render.excerpt_pair(real_score, generated_score, PAIR_FRAMES)
