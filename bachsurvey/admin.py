@@ -1,22 +1,115 @@
-"""The Django admin for the survey data: enough to look around and to put questions live.
+"""The Django admin: generation batches with their progress, review of generated questions,
+the grid search's results, and read-only survey data.
 
-Reviewing generated batches (listening side by side, approving, rejecting) comes with the
-generation issue; answers and participants are read-only here, as edits would corrupt the data.
+Only approved questions go live, and a question of a batch that is not done cannot be approved
+(bachsurvey.batches). Answers and participants are read-only, as edits would corrupt the data.
 """
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils.html import format_html
 
-from bachsurvey.models import Answer, Assignment, Batch, Chorale, Clip, Participant, Question
+from bachsurvey import batches
+from bachsurvey.models import (
+    Answer,
+    Assignment,
+    Batch,
+    Chorale,
+    Clip,
+    GridRun,
+    Participant,
+    Question,
+)
+
+BATCH_PARAMETERS = [
+    "mode",
+    "voices",
+    "count",
+    "temperature",
+    "seed",
+    "checkpoint",
+    "method",
+    "beam_width",
+    "frames",
+]
+BATCH_PROGRESS = ["status", "done", "rejected", "stage", "error", "attempts", "device"]
+
+
+class BatchForm(forms.ModelForm):
+    class Meta:
+        model = Batch
+        fields = BATCH_PARAMETERS
+        help_texts = {
+            "voices": "harmonize: S, A, T, B, AT or ATB; free: leave blank",
+            "checkpoint": "blank: the shipped checkpoint (GENERATION_CHECKPOINT)",
+        }
+
+    def clean_count(self) -> int:
+        count = self.cleaned_data["count"]
+        if count < 1:
+            raise forms.ValidationError("Ask for at least one piece.")
+        return count
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Before the model's check constraint sees them: free pieces write all four voices.
+        data["voices"] = "SATB" if data.get("mode") == Batch.Mode.FREE else data.get("voices", "")
+        data["voices"] = data["voices"].upper()
+        return data
 
 
 @admin.register(Batch)
 class BatchAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    form = BatchForm
+    list_display = ["name", "status", "progress", "rejected", "short_error", "review", "created_at"]
+    list_filter = ["status", "mode"]
+    actions = ["retry"]
+
+    def get_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
+        if obj is None:
+            return BATCH_PARAMETERS
+        return ["name", *BATCH_PARAMETERS, *BATCH_PROGRESS, "chunks", "started_at", "finished_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Batch, form: object, change: bool) -> None:
+        if change:
+            return  # a batch's parameters never change once it exists
+        batches.prepare(obj).save()
+        batches.queue(obj)  # once the admin's transaction commits
+        self.message_user(request, f"Queued {obj} on the gpu queue.")
+
+    @admin.display(description="done")
+    def progress(self, batch: Batch) -> str:
+        return f"{batch.done} / {batch.count}" if batch.is_generated else "fixture"
+
+    @admin.display(description="error")
+    def short_error(self, batch: Batch) -> str:
+        return batch.error[:120]
+
+    @admin.display(description="questions")
+    def review(self, batch: Batch) -> str:
+        url = reverse("admin:bachsurvey_question_changelist")
+        return format_html('<a href="{}?batch={}">review</a>', url, batch.pk)
+
+    @admin.action(description="Retry (failed batches only)")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        for batch in queryset:
+            try:
+                batches.retry_batch(batch.pk)
+            except batches.BatchError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                self.message_user(request, f"Queued {batch} again.")
 
 
 @admin.register(Chorale)
@@ -38,20 +131,111 @@ class ClipAdmin(admin.ModelAdmin):
         return format_html('<audio controls preload="none" src="{}"></audio>', clip.audio.url)
 
 
+class BatchFilter(admin.SimpleListFilter):
+    title = "batch"
+    parameter_name = "batch"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[int, str]]:
+        return [(b.pk, b.name) for b in Batch.objects.order_by("-created_at")[:50]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(clip_generated__chorale__batch=value) if value else queryset
+
+
 @admin.register(Question)
 class QuestionAdmin(admin.ModelAdmin):
-    list_display = ["id", "category", "status", "live", "created_at"]
-    list_filter = ["category", "status", "live"]
+    list_display = ["id", "category", "status", "live", "review", "created_at"]
+    list_filter = ["category", "status", "live", BatchFilter]
     raw_id_fields = ["clip_real", "clip_generated"]
-    actions = ["approve_and_go_live", "take_off_quiz"]
+    actions = ["approve_and_go_live", "reject", "take_off_quiz"]
+
+    def get_urls(self) -> list:
+        review = self.admin_site.admin_view(self.review_view)
+        return [path("<uuid:question_id>/review/", review, name="bachsurvey_question_review")] + (
+            super().get_urls()
+        )
+
+    @admin.display(description="review")
+    def review(self, question: Question) -> str:
+        url = reverse("admin:bachsurvey_question_review", args=[question.pk])
+        return format_html('<a href="{}">listen</a>', url)
 
     @admin.action(description="Approve and put live")
     def approve_and_go_live(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        queryset.update(status=Question.Status.APPROVED, live=True)
+        approved, refused = batches.approve(queryset)
+        self.message_user(request, f"{approved} approved and live.")
+        if refused:
+            self.message_user(request, f"{refused} refused: their batch is not done.", "WARNING")
+
+    @admin.action(description="Reject")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self.message_user(request, f"{batches.reject(queryset)} rejected.")
 
     @admin.action(description="Take off the quiz (keeps answers)")
     def take_off_quiz(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
         queryset.update(live=False)
+
+    def review_view(self, request: HttpRequest, question_id: str) -> HttpResponse:
+        """Both clips side by side, their scores, the style report; approve or reject."""
+        question = get_object_or_404(
+            Question.objects.select_related("clip_real__chorale", "clip_generated__chorale"),
+            pk=question_id,
+        )
+        if not self.has_change_permission(request, question):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self.decide(request, question, request.POST.get("decision", ""))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Review: {question}",
+            "question": question,
+            "style": style_rows(question.clip_generated.chorale.style or {}),
+            "reviewable": Question.objects.filter(batches.reviewable(), pk=question.pk).exists(),
+        }
+        return TemplateResponse(request, "admin/bachsurvey/question/review.html", context)
+
+    def decide(self, request: HttpRequest, question: Question, decision: str) -> HttpResponse:
+        one = Question.objects.filter(pk=question.pk)
+        if decision == "approve" and batches.approve(one)[0]:
+            self.message_user(request, f"Approved: {question} is live.")
+        elif decision == "reject":
+            batches.reject(one)
+            self.message_user(request, f"Rejected: {question} will not be served.")
+        else:
+            self.message_user(request, "Nothing changed: its batch is not done.", "WARNING")
+            return HttpResponseRedirect(request.path)
+        following = batches.next_draft(question)
+        target = following.pk if following is not None else question.pk
+        return HttpResponseRedirect(reverse("admin:bachsurvey_question_review", args=[target]))
+
+
+def style_rows(report: dict) -> list[dict]:
+    """composer.style's report as table rows, in its own order."""
+    return [{"measure": name.replace("_", " "), **values} for name, values in report.items()]
+
+
+@admin.register(GridRun)
+class GridRunAdmin(admin.ModelAdmin):
+    """The grid search's results table: one row per configuration, best first."""
+
+    list_display = ["grid", "index", "configuration", "status", "best_validation_loss",
+                    "best_epoch", "epochs_run", "seconds", "short_error"]  # fmt: skip
+    list_filter = ["grid", "status"]
+    ordering = ["grid", "best_validation_loss", "index"]
+    readonly_fields = [f.name for f in GridRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # searches start from `manage.py grid_search CONFIG`
+
+    @admin.display(description="settings")
+    def configuration(self, row: GridRun) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(row.settings.items()))
+
+    @admin.display(description="error")
+    def short_error(self, row: GridRun) -> str:
+        return row.error[:120]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

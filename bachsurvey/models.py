@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -27,6 +28,7 @@ class Category(models.TextChoices):
 
 
 SINGLE_VOICE = (Category.S, Category.A, Category.T, Category.B)
+MAX_BATCH_COUNT = 10_000
 
 
 class AgeGroup(models.TextChoices):
@@ -50,20 +52,85 @@ class Side(models.TextChoices):
 
 
 class Batch(models.Model):
-    """A set of chorales made together (a demo fixture, later a generation run).
+    """A set of chorales made together: a generation run (Celery task), or a demo fixture.
 
-    Deliberately minimal: the generation issue adds its parameters, status and progress.
+    A generation batch is a status row in the manner of Saleor's export files: the task moves it
+    from pending to running to done or failed, counts progress, and keeps the error. Its pieces
+    are numbered 0..count-1 and each number is stored at most once (a constraint on Chorale),
+    so a retried or redelivered task fills in what is missing and never duplicates.
     """
+
+    class Mode(models.TextChoices):
+        FREE = "free", "free composition"
+        HARMONIZE = "harmonize", "harmonization of held-out chorales"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        DONE = "done"
+        FAILED = "failed"
+
+    NOT_SERVED = (Status.PENDING, Status.RUNNING, Status.FAILED)
+
+    class Method(models.TextChoices):
+        GREEDY = "greedy"
+        BEAM = "beam"
 
     name = models.CharField(max_length=100, unique=True)
     note = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # What to generate; blank mode: a fixture batch (the demo), loaded rather than generated.
+    mode = models.CharField(max_length=10, choices=Mode.choices, blank=True)
+    voices = models.CharField(
+        max_length=4, blank=True, help_text="voices the model writes: SATB (free) or S … ATB"
+    )
+    checkpoint = models.CharField(max_length=300, blank=True)
+    count = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_BATCH_COUNT)], help_text="pieces wanted"
+    )
+    temperature = models.FloatField(default=0.8)
+    seed = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(2**31 - 1)])
+    method = models.CharField(max_length=6, choices=Method.choices, default=Method.BEAM)
+    beam_width = models.PositiveSmallIntegerField(default=5)
+    frames = models.PositiveIntegerField(
+        default=64, validators=[MinValueValidator(4)], help_text="longest clip, in sixteenths"
+    )
+    # Progress, written by the task.
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    done = models.PositiveIntegerField(default=0, help_text="pieces stored")
+    rejected = models.PositiveIntegerField(default=0, help_text="invalid samples drawn")
+    stage = models.CharField(max_length=120, blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a task started it")
+    device = models.CharField(max_length=40, blank=True)
+    device_batch = models.PositiveIntegerField(
+        null=True, blank=True, help_text="pieces sampled per pass, fixed at the first run"
+    )
+    chunks = models.JSONField(default=dict, blank=True, help_text="per pass: drawn, rejected")
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name_plural = "batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mode="", voices="")
+                | Q(mode="free", voices="SATB")
+                | Q(mode="harmonize") & Q(voices__in=["S", "A", "T", "B", "AT", "ATB"]),
+                name="batch_voices_fit_mode",
+                violation_error_message=(
+                    "Voices: leave blank for free composition; "
+                    "S, A, T, B, AT or ATB for a harmonization."
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def is_generated(self) -> bool:
+        return bool(self.mode)
 
 
 class Chorale(models.Model):
@@ -90,6 +157,12 @@ class Chorale(models.Model):
     batch = models.ForeignKey(
         Batch, null=True, blank=True, on_delete=models.PROTECT, related_name="chorales"
     )
+    index = models.PositiveIntegerField(
+        null=True, blank=True, help_text="its number in a generation batch"
+    )
+    style = models.JSONField(
+        null=True, blank=True, help_text="composer.style report, with Bach's own rates"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +170,18 @@ class Chorale(models.Model):
             models.CheckConstraint(
                 condition=Q(kind="real", mask="") | Q(kind="generated") & ~Q(mask=""),
                 name="chorale_mask_iff_generated",
+            ),
+            # A retried or redelivered batch task can never store piece N twice.
+            models.UniqueConstraint(
+                fields=["batch", "index"],
+                condition=Q(index__isnull=False),
+                name="chorale_batch_index_once",
+            ),
+            # The real side: one shared row per corpus chorale (import_chorales, batches).
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(kind="real", batch__isnull=True),
+                name="chorale_real_source_once",
             ),
         ]
 
@@ -236,3 +321,31 @@ class Answer(models.Model):
 
     def __str__(self) -> str:
         return f"answer {self.choice} to {self.assignment}"
+
+
+class GridRun(models.Model):
+    """One configuration of a hyperparameter grid search, trained by a task on the gpu queue."""
+
+    grid = models.CharField(max_length=100, help_text="the search it belongs to")
+    index = models.PositiveIntegerField()
+    settings = models.JSONField(help_text="composer.train.TrainConfig fields")
+    status = models.CharField(
+        max_length=10, choices=Batch.Status.choices, default=Batch.Status.PENDING
+    )
+    best_validation_loss = models.FloatField(null=True, blank=True, help_text="nats per token")
+    best_epoch = models.PositiveIntegerField(null=True, blank=True)
+    epochs_run = models.PositiveIntegerField(null=True, blank=True)
+    seconds = models.FloatField(null=True, blank=True)
+    run_dir = models.CharField(max_length=300, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["grid", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["grid", "index"], name="gridrun_index_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.grid} #{self.index}"

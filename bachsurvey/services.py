@@ -34,6 +34,7 @@ from bachsurvey.models import (
     SINGLE_VOICE,
     Answer,
     Assignment,
+    Batch,
     Category,
     Chorale,
     Clip,
@@ -95,8 +96,11 @@ def _chorale_keys(question: Question) -> set[str]:
 
 def draw_questions(rng: random.Random) -> list[Question]:
     """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
-    live = Question.objects.filter(live=True).select_related(
-        "clip_real__chorale", "clip_generated__chorale"
+    # Nothing of a generation batch that is not done is served, whatever its questions say.
+    live = (
+        Question.objects.filter(live=True)
+        .exclude(clip_generated__chorale__batch__status__in=Batch.NOT_SERVED)
+        .select_related("clip_real__chorale", "clip_generated__chorale")
     )
     by_category: dict[str, list[Question]] = {}
     for question in live.order_by("id"):  # a fixed order, so a seeded rng draws reproducibly

@@ -82,6 +82,37 @@ if CELERY_BROKER_URL is None:
     CELERY_TASK_EAGER_PROPAGATES = True  # an in-process task failure should raise, not vanish
 elif "://" not in CELERY_BROKER_URL:
     raise ImproperlyConfigured(f"CELERY_BROKER_URL must be a URL, got {CELERY_BROKER_URL!r}")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Heavy work goes to the `gpu` queue: a worker started with `-Q gpu --concurrency 1` on a machine
+# with a GPU picks it up (any machine can; it then runs on the CPU).
+CELERY_TASK_ROUTES = {
+    "bachsurvey.tasks.generate_batch": {"queue": "gpu"},
+    "bachsurvey.tasks.run_grid_configuration": {"queue": "gpu"},
+}
+# A task is acknowledged when it ends, not when it starts: a worker that dies mid-batch leaves
+# its message unacknowledged, and the broker hands it out again (tasks are safe to run twice).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks: never hold a second one back in a busy worker
+# With Redis, an unacknowledged message returns to the queue this many seconds after delivery.
+# It must exceed the longest task (else a running batch is handed out twice: harmless, wasteful).
+_visibility_timeout = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    # How often a worker looks for messages whose time ran out (kombu's default: ~100 s).
+    "unacked_restore_interval": max(1, min(60, _visibility_timeout // 10)),
+    "unacked_restore_throttle": 1,
+}
+
+# --- Generation batches (bachsurvey.batches, run by the Celery task generate_batch) ---
+GENERATION_CHECKPOINT = env_str(
+    "GENERATION_CHECKPOINT", str(BASE_DIR / "composer" / "checkpoints" / "bachbot.pt")
+)
+GENERATION_DEVICE = env_str("GENERATION_DEVICE", "auto")  # auto: CUDA when present, else CPU
+GENERATION_DEVICE_BATCH = env_int("GENERATION_DEVICE_BATCH", 64, minimum=1)  # pieces per pass
+# torch's CPU threads in a worker: more threads than free cores make sampling far slower.
+GENERATION_TORCH_THREADS = env_int("GENERATION_TORCH_THREADS", 2, minimum=1)
+GRID_RUNS_DIR = Path(env_str("GRID_RUNS_DIR", str(BASE_DIR / "runs" / "grid")))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -102,7 +133,8 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
-MEDIA_ROOT = VAR_DIR / "media"
+# A GPU worker writes rendered clips here: in a deployment, storage the web server shares.
+MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
 # WhiteNoise warns on every start when STATIC_ROOT is missing, i.e. before the first collectstatic.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -18,7 +18,6 @@ another chorale, and the free piece is an excerpt of another chorale. The manife
 from __future__ import annotations
 
 import json
-import random
 import shutil
 from pathlib import Path
 from typing import Any
@@ -26,13 +25,13 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from bachsurvey import generation
+
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
 DEFAULT_CHECKPOINT = Path(settings.BASE_DIR) / "composer" / "checkpoints" / "bachbot.pt"
 # Per harmonization source, its categories; see the module doc.
 PLAN = (("S", "T", "AT"), ("A", "B", "ATB"), ("S", "A", "AT"), ("T", "B", "ATB"))
 FREE_QUESTIONS = 4
-# One page as wide as the music (it scales to the screen), no indentation.
-SVG_OPTIONS = {"pageHeight": 60000, "adjustPageWidth": True, "svgFormatRaw": True}
 
 
 class Command(BaseCommand):
@@ -85,14 +84,12 @@ class DemoBuilder:
     # --- the plan --------------------------------------------------------------------------------
 
     def build(self, staging: Path) -> dict[str, Any]:
-        from composer import prepare
-
         self.staging = staging
         placeholder = self.options["placeholder"]
         if not placeholder:
             self.load_model()
-        tokens = prepare.load_tokens()
-        sources = self.pick_sources(tokens, prepare.load_split()["validation"])
+        tokens, split = generation.corpus()
+        sources = self.pick_sources(tokens, split["validation"])
         harmonized, free = sources[: len(PLAN)], sources[len(PLAN) : len(PLAN) + FREE_QUESTIONS]
         donors = sources[len(PLAN) + FREE_QUESTIONS :]  # placeholder only
         for i, (categories, source) in enumerate(zip(PLAN, harmonized, strict=True)):
@@ -119,12 +116,8 @@ class DemoBuilder:
 
     def pick_sources(self, tokens: dict[str, list[str]], validation: list[str]) -> list[str]:
         """Held-out chorales (never trained on), long enough, in a seeded random order."""
-        from composer.encoding import tokens_to_chorale
-
         frames = self.options["frames"]
-        ids = sorted(i for i in validation if i in tokens)
-        ids = [i for i in ids if tokens_to_chorale(tokens[i]).frames >= frames]
-        random.Random(self.options["seed"]).shuffle(ids)
+        ids = generation.held_out_sources(tokens, validation, frames, self.options["seed"])
         needed = len(PLAN) + FREE_QUESTIONS
         needed += needed if self.options["placeholder"] else 0
         if len(ids) < needed:
@@ -139,11 +132,7 @@ class DemoBuilder:
         tokens: dict[str, list[str]],
         donor: str,
     ) -> None:
-        from composer import render
-        from composer.encoding import score_to_tokens, tokens_to_chorale, tokens_to_score
-
-        real_cut, kept = render.excerpt(tokens_to_score(full), self.options["frames"])
-        cut_tokens = score_to_tokens(real_cut)
+        real_cut, cut_tokens, kept = generation.real_excerpt(full, self.options["frames"])
         real_clip = self.add_clip(self.add_chorale("real", full, source=source), real_cut, kept)
         for category in categories:
             if self.model is None:
@@ -151,7 +140,7 @@ class DemoBuilder:
                 provenance = {"note": f"PLACEHOLDER: voices {category} taken from {donor}"}
             else:
                 generated, provenance = self.harmonized(cut_tokens, category)
-            if tokens_to_chorale(generated).frames != kept:
+            if generation.frames_of(generated) != kept:
                 raise CommandError(f"{category} harmonization of {source} changed the length")
             chorale = self.add_chorale(
                 "generated", generated, source=source, mask=category, **provenance
@@ -161,11 +150,8 @@ class DemoBuilder:
     def free_question(
         self, source: str, full: list[str], piece: list[str], provenance: dict[str, Any]
     ) -> None:
-        from composer import render
-        from composer.encoding import tokens_to_score
-
-        real_cut, generated_cut, kept = render.excerpt_pair(
-            tokens_to_score(full), tokens_to_score(piece), self.options["frames"]
+        real_cut, generated_cut, kept = generation.free_excerpts(
+            full, piece, self.options["frames"]
         )
         real_clip = self.add_clip(self.add_chorale("real", full, source=source), real_cut, kept)
         chorale = self.add_chorale("generated", piece, mask="SATB", **provenance)
@@ -174,25 +160,20 @@ class DemoBuilder:
     # --- the model -------------------------------------------------------------------------------
 
     def load_model(self) -> None:
-        from composer import checkpoint
-
         path: Path = self.options["checkpoint"]
         if not path.is_file():
             raise CommandError(
                 f"{path} not found: train the model first, pass --checkpoint, "
                 "or build placeholders with --placeholder"
             )
-        self.model, self.vocab, meta = checkpoint.load(path)
-        self.checkpoint_name = f"{path.name} (epoch {meta.get('epoch')})"
+        self.model = generation.load_model(path, device="cpu")
+        self.checkpoint_name = self.model.label
         self.log(f"model: {self.checkpoint_name}")
 
     def harmonized(self, cut_tokens: list[str], category: str) -> tuple[list[str], dict]:
-        from composer.harmonize import harmonize, mask_tokens
-
         method = self.options["method"]
-        result = harmonize(self.model, self.vocab, mask_tokens(cut_tokens, category), method)
-        note = f"harmonize method={method}, log_prob={result.log_prob:.2f}"
-        return result.tokens, {"checkpoint": self.checkpoint_name, "note": note}
+        tokens, note = generation.harmonize_tokens(self.model, cut_tokens, category, method)
+        return tokens, {"checkpoint": self.checkpoint_name, "note": note}
 
     def free_pieces(
         self, tokens: dict[str, list[str]], donors: list[str]
@@ -203,7 +184,7 @@ class DemoBuilder:
 
         temperature, seed = self.options["temperature"], self.options["seed"]
         try:
-            pieces = compose(self.model, self.vocab, FREE_QUESTIONS, temperature, seed)
+            pieces = compose(self.model.model, self.model.vocab, FREE_QUESTIONS, temperature, seed)
         except RuntimeError as error:  # too few valid pieces: an undertrained checkpoint
             raise CommandError(str(error)) from error
         return [
@@ -222,24 +203,20 @@ class DemoBuilder:
     # --- entries ---------------------------------------------------------------------------------
 
     def add_chorale(self, kind: str, tokens: list[str], **fields: Any) -> str:
-        from composer.encoding import tokens_to_chorale
-
         key = f"chorale-{len(self.chorales) + 1}"
-        entry = {"key": key, "kind": kind, "frames": tokens_to_chorale(tokens).frames}
+        entry = {"key": key, "kind": kind, "frames": generation.frames_of(tokens)}
         entry.update({"source": "", "mask": "", "checkpoint": "", "note": ""})
         entry.update({"temperature": None, "seed": None, **fields, "tokens": tokens})
         self.chorales.append(entry)
         return key
 
     def add_clip(self, chorale: str, score: Any, frames: int) -> str:
-        from composer import render
-
-        audio = render.render_mp3(score, self.staging / "clips")
-        pages = render.score_to_svg(score, SVG_OPTIONS)
-        if len(pages) != 1:
-            raise CommandError(f"the score of a {frames}-frame clip took {len(pages)} pages")
-        svg = self.staging / "scores" / render.opaque_name(".svg")
-        svg.write_text(pages[0])
+        try:
+            clip = generation.render_clip(
+                score, frames, self.staging / "clips", self.staging / "scores"
+            )
+        except generation.GenerationError as error:
+            raise CommandError(str(error)) from error
         key = f"clip-{len(self.clips) + 1}"
         self.clips.append(
             {
@@ -247,9 +224,9 @@ class DemoBuilder:
                 "chorale": chorale,
                 "frame_start": 0,
                 "frame_end": frames,
-                "audio": f"clips/{audio.name}",
-                "score": f"scores/{svg.name}",
-                "duration_s": frames * render.SECONDS_PER_FRAME + render.TAIL_S,
+                "audio": f"clips/{clip.audio.name}",
+                "score": f"scores/{clip.score.name}",
+                "duration_s": clip.duration_s,
             }
         )
         self.log(f"{key}: {frames} frames")

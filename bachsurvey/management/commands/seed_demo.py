@@ -68,7 +68,8 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
         return existing, False
     with transaction.atomic():
         note = manifest.get("note", "") if manifest.get("placeholder") else ""
-        batch = Batch.objects.create(name=name, note=note)
+        # A fixture batch: loaded whole, so done (its questions may be served).
+        batch = Batch.objects.create(name=name, note=note, status=Batch.Status.DONE)
         older = Question.objects.filter(
             clip_generated__chorale__batch__name__startswith=BATCH_PREFIX, live=True
         ).exclude(clip_generated__chorale__batch=batch)

@@ -1,0 +1,101 @@
+"""Queue a generation batch on the `gpu` queue, or retry a failed one; optionally wait for it.
+
+    python manage.py generate_batch --mode free --count 64 --temperature 0.8 --seed 1 --wait
+    python manage.py generate_batch --mode harmonize --voices ATB --count 8 --wait
+    python manage.py generate_batch --retry 12 --wait
+
+With --wait it draws a progress bar (on stderr, from the batch's status row) and prints exactly
+one JSON line on stdout: {"batch", "status", "chorales", "rejected", "questions", "error"}; the
+exit status is non-zero unless the batch is done. Without a broker (CELERY_BROKER_URL unset) the
+task runs in this process before the command returns.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from tqdm import tqdm
+
+from bachsurvey import batches
+from bachsurvey.models import Batch
+
+FINISHED = (Batch.Status.DONE, Batch.Status.FAILED)
+NO_WORKER_HINT_S = 30.0
+
+
+class Command(BaseCommand):
+    help = "Queue a generation batch (free or harmonize) on the gpu queue, or retry a failed one."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--mode", choices=Batch.Mode.values)
+        parser.add_argument("--voices", default="", help="harmonize: S, A, T, B, AT or ATB")
+        parser.add_argument("--count", type=int, help="pieces (and questions) to make")
+        parser.add_argument("--temperature", type=float, default=0.8, help="free composition")
+        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--checkpoint", default="", help="default: GENERATION_CHECKPOINT")
+        parser.add_argument("--method", choices=Batch.Method.values, default="beam")
+        parser.add_argument("--beam-width", type=int, default=5)
+        parser.add_argument("--frames", type=int, default=64, help="longest clip, in sixteenths")
+        parser.add_argument("--retry", type=int, metavar="ID", help="queue failed batch ID again")
+        parser.add_argument("--wait", action="store_true", help="show progress until it ends")
+        parser.add_argument("--poll", type=float, default=1.0, help="seconds between looks")
+        parser.add_argument("--timeout", type=float, help="give up waiting after this long")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        try:
+            batch = self.start(options)
+        except (batches.BatchError, Batch.DoesNotExist) as error:
+            raise CommandError(str(error)) from error
+        if not options["wait"]:
+            self.stdout.write(f"queued batch {batch.pk}: {batch.name}")
+            return
+        batch = wait(batch, options["poll"], options["timeout"])
+        summary = batches.summary(batch)
+        self.stdout.write(json.dumps(summary))
+        if batch.status != Batch.Status.DONE:
+            raise CommandError(f"batch {batch.pk} is {batch.status}: {batch.error or 'timed out'}")
+
+    def start(self, options: dict[str, Any]) -> Batch:
+        if options["retry"] is not None:
+            return batches.retry_batch(options["retry"])
+        if options["mode"] is None or options["count"] is None:
+            raise CommandError("--mode and --count are required (or --retry ID)")
+        return batches.create_batch(
+            mode=options["mode"],
+            voices=options["voices"],
+            count=options["count"],
+            temperature=options["temperature"],
+            seed=options["seed"],
+            checkpoint=options["checkpoint"],
+            method=options["method"],
+            beam_width=options["beam_width"],
+            frames=options["frames"],
+        )
+
+
+def wait(batch: Batch, poll: float, timeout: float | None) -> Batch:
+    """Follow the status row with a progress bar until the batch ends (or the timeout passes)."""
+    started = time.monotonic()
+    hinted = False
+    bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
+    with tqdm(
+        total=batch.count, desc=f"batch {batch.pk}", bar_format=bar_format, file=sys.stderr
+    ) as bar:
+        while True:
+            batch.refresh_from_db()
+            bar.n = batch.done
+            bar.set_postfix_str(f"{batch.status}, {batch.rejected} rejected; {batch.stage}")
+            if batch.status in FINISHED:
+                return batch
+            waited = time.monotonic() - started
+            if timeout is not None and waited > timeout:
+                return batch
+            if batch.status == Batch.Status.PENDING and waited > NO_WORKER_HINT_S and not hinted:
+                bar.write("no worker has taken it yet: is one consuming the gpu queue? "
+                          "(celery -A bachsurvey worker -Q gpu --concurrency 1)")  # fmt: skip
+                hinted = True
+            time.sleep(poll)

@@ -1,0 +1,148 @@
+"""Generation batches run by a real Celery worker on the real Redis and PostgreSQL.
+
+Small on purpose (four pieces, two-second clips): these tests drive the whole path, from the
+command to the worker, the model, the renderer and the database, on a loaded 2-core machine.
+"""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from bachsurvey import batches, generation
+from bachsurvey.models import Batch, Chorale, Question
+from tests.bachsurvey.worker import Worker, wait_until
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+FRAMES = "16"  # two seconds of music per clip
+
+
+def generate(*args: str) -> dict:
+    """Run `generate_batch ... --wait`: its stdout is exactly one JSON line, even on failure.
+
+    A failure (non-zero exit, i.e. CommandError) adds its message to the result as "exit".
+    """
+    out = StringIO()
+    failure = None
+    try:
+        call_command(
+            "generate_batch", *args, "--frames", FRAMES, "--wait", "--poll", "0.5", stdout=out
+        )
+    except CommandError as error:
+        failure = str(error)
+    lines = out.getvalue().splitlines()
+    assert len(lines) == 1, lines
+    return {**json.loads(lines[0]), "exit": failure}
+
+
+def assert_rendered(batch: Batch, category: str) -> None:
+    media = Path(settings.MEDIA_ROOT)
+    for question in Question.objects.filter(clip_generated__chorale__batch=batch):
+        real, generated = question.clip_real, question.clip_generated
+        assert question.category == category and question.status == Question.Status.DRAFT
+        assert (real.chorale.kind, generated.chorale.kind) == ("real", "generated")
+        assert real.frames == generated.frames and real.duration_s == generated.duration_s
+        for clip in (real, generated):
+            assert (media / clip.audio.name).read_bytes()[:2] == b"\xff\xfb"  # an MP3 frame
+            assert (media / clip.score.name).read_text().startswith("<svg")
+        assert set(generated.chorale.style) >= {"parallel_fifths", "pitch_class_distance"}
+
+
+def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None:
+    result = generate("--mode", "free", "--count", "4", "--seed", "7")
+    assert result == {**result, "status": "done", "chorales": 4, "questions": 4, "error": None}
+    batch = Batch.objects.get(pk=result["batch"])
+    assert batch.rejected == result["rejected"] == batch.chunks["0"]["rejected"]
+    assert_rendered(batch, "SATB")
+    generated = Chorale.objects.filter(batch=batch)
+    assert sorted(generated.values_list("index", flat=True)) == [0, 1, 2, 3]
+    assert all(100 <= c.frames <= 400 and c.temperature == 0.8 for c in generated)
+
+
+def test_it_harmonizes_held_out_chorales(worker: Worker, checkpoint_path: Path) -> None:
+    from composer.encoding import tokens_to_chorale
+    from composer.prepare import load_split
+    from composer.render_excerpt import cut_chorale
+
+    result = generate(
+        "--mode", "harmonize", "--voices", "ATB", "--count", "4", "--method", "greedy"
+    )
+    assert result == {**result, "status": "done", "chorales": 4, "questions": 4, "rejected": 0}
+    batch = Batch.objects.get(pk=result["batch"])
+    assert_rendered(batch, "ATB")
+    validation = set(load_split()["validation"])
+    for question in Question.objects.filter(clip_generated__chorale__batch=batch):
+        real, generated = question.clip_real.chorale, question.clip_generated.chorale
+        assert real.source == generated.source and real.source in validation
+        assert generated.frames == question.clip_generated.frames  # the excerpt is the piece
+        mine, bach = tokens_to_chorale(generated.tokens), tokens_to_chorale(real.tokens)
+        assert mine.voices[0] == cut_chorale(bach, generated.frames).voices[0]  # Bach's soprano
+
+
+def test_a_killed_worker_leaves_nothing_twice(worker: Worker, checkpoint_path: Path) -> None:
+    batch = batches.create_batch(mode="free", count=4, seed=11, frames=int(FRAMES))
+    wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
+    worker.kill()
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.RUNNING and 1 <= batch.done < 4
+    worker.start()
+    finished = (Batch.Status.DONE, Batch.Status.FAILED)
+    wait_until(lambda: Batch.objects.get(pk=batch.pk).status in finished, 240, "the batch")
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DONE, batch.error or worker.logs()
+    assert batch.attempts == 2 and batch.done == 4
+    generated = Chorale.objects.filter(batch=batch)
+    assert sorted(generated.values_list("index", flat=True)) == [0, 1, 2, 3]
+    assert len({json.dumps(c.tokens) for c in generated}) == 4
+    assert Question.objects.filter(clip_generated__chorale__batch=batch).count() == 4
+    assert_rendered(batch, "SATB")
+
+
+def test_a_failed_batch_shows_its_error_and_can_be_retried(
+    worker: Worker, checkpoint_path: Path
+) -> None:
+    missing = "/nonexistent/bachbot.pt"
+    result = generate(
+        "--mode", "harmonize", "--voices", "S", "--count", "1", "--checkpoint", missing
+    )
+    assert result["status"] == "failed" and missing in result["error"]
+    assert result["exit"] == f"batch {result['batch']} is failed: {result['error']}"
+    batch = Batch.objects.get(pk=result["batch"])
+    assert batch.status == Batch.Status.FAILED and batch.error == result["error"]
+    Batch.objects.filter(pk=batch.pk).update(checkpoint=str(checkpoint_path))  # the fix
+    result = generate("--retry", str(batch.pk))
+    assert result == {**result, "status": "done", "chorales": 1, "questions": 1, "exit": None}
+    assert Batch.objects.get(pk=batch.pk).attempts == 2
+
+
+def test_import_chorales_renders_the_real_side_once(settings: object, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = tmp_path
+    out = StringIO()
+    call_command("import_chorales", "--limit", "1", verbosity=0, stdout=out)
+    call_command("import_chorales", "--limit", "1", verbosity=0, stdout=out)
+    assert out.getvalue().splitlines() == [
+        "1 rendered, 0 already there",
+        "0 rendered, 1 already there",
+    ]
+    chorale = Chorale.objects.get()
+    clip = chorale.clips.get()
+    assert (chorale.kind, chorale.batch, clip.frame_end) == ("real", None, chorale.frames)
+    assert (tmp_path / clip.audio.name).read_bytes()[:2] == b"\xff\xfb"
+    assert (tmp_path / clip.score.name).read_text().startswith("<svg")
+
+
+def test_no_clip_opens_with_silence() -> None:
+    # BWV 248.64-6: the voices rest for four bars while the orchestra plays; BWV 339 has a pickup
+    # rest. Neither may face a free piece (the generated side is held to the same rule).
+    tokens, _ = generation.corpus()
+    assert generation.begins_silent(tokens["bwv248.64-6"]) and generation.begins_silent(
+        tokens["bwv339"]
+    )
+    partners = generation.long_enough(tokens, 64)
+    assert "bwv248.64-6" not in partners and "bwv339" not in partners and len(partners) > 300
