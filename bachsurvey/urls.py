@@ -1,9 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from bachsurvey import api, views
+from bachsurvey import api, research_api, research_views, views
 
 urlpatterns = [
     path("", views.quiz, name="quiz"),
@@ -27,4 +28,26 @@ urlpatterns = [
     ),
     # Rendered clips and scores, with HTTP Range (see views.media).
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
+    # Researchers: the dashboard (session login) and the results API (token or session).
+    path("research/", research_views.dashboard, name="research"),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(
+            template_name="research/login.html",
+            next_page="research",
+            redirect_authenticated_user=True,
+        ),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
+    path("api/results/summary/", research_api.SummaryApi.as_view(), name="results-summary"),
+    path("api/results/items/", research_api.ItemsApi.as_view(), name="results-items"),
+    path(
+        "api/results/answers.csv", research_api.AnswersCsvApi.as_view(), name="results-answers-csv"
+    ),
+    path(
+        "api/results/answers.json",
+        research_api.AnswersJsonApi.as_view(),
+        name="results-answers-json",
+    ),
 ]

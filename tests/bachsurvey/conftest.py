@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import redis
+from django.conf import settings
+from django.db import connection
 from django.http import HttpResponse
 from django.test import Client
+from rest_framework.test import APIClient
 
-from bachsurvey import services
+from bachsurvey import celery_app, services
 from bachsurvey.models import Category, Chorale, Question
+from tests.bachsurvey import research_data
+from tests.bachsurvey.worker import BROKER_URL, Worker
 
 # Two questions of every category and four SATB, each on its own source chorale.
 QUIZ_CATEGORIES = ["S", "A", "T", "B", "AT", "ATB"] * 2 + ["SATB"] * 4
@@ -38,14 +46,21 @@ def make_question(media_root: Path) -> Callable[..., Question]:
     def make(category: str, source: str | None = None, frames: int = 32, live: bool = True):
         source = source or f"bwv{next(counter)}.6"
         clips = []
-        for kind, mask in ((Chorale.Kind.REAL, ""), (Chorale.Kind.GENERATED, category)):
-            chorale = Chorale.objects.create(
-                kind=kind,
-                tokens=["START", "END"],
-                frames=frames,
-                source="" if category == Category.SATB and mask else source,
-                mask=mask,
-            )
+        # The real side is one shared row per corpus chorale, as generation batches store it.
+        real, _ = Chorale.objects.get_or_create(
+            kind=Chorale.Kind.REAL,
+            batch=None,
+            source=source,
+            defaults={"tokens": ["START", "END"], "frames": frames},
+        )
+        generated = Chorale.objects.create(
+            kind=Chorale.Kind.GENERATED,
+            tokens=["START", "END"],
+            frames=frames,
+            source="" if category == Category.SATB else source,
+            mask=category,
+        )
+        for chorale in (real, generated):
             clips.append(
                 services.add_clip(
                     chorale=chorale,
@@ -114,3 +129,87 @@ def quiz_client(client: Client) -> QuizClient:
 def new_quiz_client() -> Callable[[], QuizClient]:
     """Another browser: a fresh session."""
     return QuizClient
+
+
+# --- a real Celery worker (tests of generation batches and the grid search) ---------------------
+
+
+@pytest.fixture(scope="session")
+def checkpoint_path() -> Path:
+    path = Path(settings.GENERATION_CHECKPOINT)
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: train the model, or set GENERATION_CHECKPOINT")
+    return path
+
+
+@pytest.fixture(scope="session")
+def celery_worker(
+    django_db_setup: None,
+    tmp_path_factory: pytest.TempPathFactory,
+    checkpoint_path: Path,
+) -> Iterator[Worker]:
+    """One worker for the session, on the test database and Redis db 5 (flushed first).
+
+    This process publishes to the same Redis while the fixture lasts (not eagerly).
+    """
+    if connection.vendor != "postgresql":
+        pytest.skip("a worker process needs the PostgreSQL test database (set DATABASE_URL)")
+    redis.Redis.from_url(BROKER_URL).flushdb()  # no message left from an aborted run
+    previous = {key: celery_app.conf[key] for key in ("broker_url", "task_always_eager")}
+    previous_env = os.environ.get("CELERY_BROKER_URL")
+    os.environ["CELERY_BROKER_URL"] = BROKER_URL  # Celery reads it before its own setting
+    celery_app.conf.update(broker_url=BROKER_URL, task_always_eager=False)
+    forget_connections()
+    media = tmp_path_factory.mktemp("worker-media")
+    worker = Worker(tmp_path_factory.mktemp("worker-logs"), media)
+    worker.start()
+    yield worker
+    worker.stop()
+    celery_app.conf.update(previous)
+    if previous_env is None:
+        os.environ.pop("CELERY_BROKER_URL", None)
+    else:
+        os.environ["CELERY_BROKER_URL"] = previous_env
+    forget_connections()
+
+
+def forget_connections() -> None:
+    """Drop this process's broker connections (and producers), made with another broker URL.
+
+    What Celery itself resets in a forked child (Celery._after_fork).
+    """
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+@pytest.fixture
+def worker(celery_worker: Worker, settings: Any) -> Iterator[Worker]:
+    """The session's worker, running (a test may kill it), sharing MEDIA_ROOT with this test."""
+    settings.MEDIA_ROOT = celery_worker.env["DJANGO_MEDIA_ROOT"]
+    if celery_worker.process is None:
+        celery_worker.start()
+    yield celery_worker
+    if celery_worker.process is None or celery_worker.process.poll() is not None:
+        celery_worker.start()  # for the next test
+
+
+# --- researchers (tests/bachsurvey/research_data.py) ---------------------------------------------
+
+
+@pytest.fixture
+def seeded(db: None) -> research_data.Seeded:
+    """Synthetic answers in the database, with the facts to recompute every figure from."""
+    return research_data.seed_answers()
+
+
+@pytest.fixture
+def researcher(db: None):  # type: ignore[no-untyped-def]
+    return research_data.make_user("rita", researcher=True, password="a long pass phrase 81")
+
+
+@pytest.fixture
+def api(researcher) -> APIClient:  # type: ignore[no-untyped-def]
+    """An API client authenticated with the researcher's token."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {research_data.token_for(researcher)}")
+    return client
