@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+import torch
+
 from composer import checkpoint
 from composer.encoding import tokens_to_score
 from composer.model import pick_device
@@ -19,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--out", type=Path, required=True, help="folder for the chorales")
     parser.add_argument("--checkpoint", type=Path, default=checkpoint.DEFAULT_CHECKPOINT)
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    parser.add_argument(
+        "--threads", type=int, default=2, help="torch CPU threads (default 2; 1 on a busy machine)"
+    )
     parser.add_argument("--min-frames", type=int, default=MIN_FRAMES)
     parser.add_argument("--max-frames", type=int, default=MAX_FRAMES)
 
@@ -26,6 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise SystemExit("--n must be at least 1")
+    torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     model, vocabulary, _ = checkpoint.load(args.checkpoint, device)
     report = compose_with_report(

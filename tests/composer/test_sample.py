@@ -79,3 +79,21 @@ def test_an_untrained_model_that_never_finishes_is_reported():
     model = ScriptedModel([chorale(120)[:300]])
     with pytest.raises(RuntimeError, match="only 0 of 2 valid chorales"):
         compose_with_report(model, VOCABULARY, 2, max_frames=130, max_rounds=2)
+
+
+def test_the_sample_command_writes_musicxml_midi_and_tokens(tmp_path, capsys):
+    import json
+
+    from composer.__main__ import main
+
+    assert (
+        main(["sample", "--n", "2", "--seed", "4", "--threads", "1", "--out", str(tmp_path)]) == 0
+    )
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["written"] == 2 and summary["drawn"] == 2 + summary["rejected"]
+    for index in range(2):
+        stem = tmp_path / f"chorale_4_{index:03d}"
+        assert stem.with_suffix(".musicxml").stat().st_size > 0
+        assert stem.with_suffix(".mid").read_bytes()[:4] == b"MThd"
+        tokens = stem.with_suffix(".tokens").read_text().split("\n")
+        assert tokens[0] == "START" and tokens[-2] == "END"
