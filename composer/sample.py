@@ -136,15 +136,13 @@ def compose(
     n: int,
     temperature: float = 0.8,
     seed: int = 0,
-    min_frames: int = MIN_FRAMES,
-    max_frames: int = MAX_FRAMES,
-    max_rounds: int = 20,
-    grammar: bool = True,
+    **options,
 ) -> list[list[str]]:
-    """``n`` valid chorales as token lists; identical for the same model, arguments and seed."""
-    return compose_with_report(
-        model, vocabulary, n, temperature, seed, min_frames, max_frames, max_rounds, grammar
-    ).pieces
+    """``n`` valid chorales as token lists; identical for the same model, arguments and seed.
+
+    ``options`` are :func:`compose_with_report`'s (frame limits, rounds, grammar).
+    """
+    return compose_with_report(model, vocabulary, n, temperature, seed, **options).pieces
 
 
 def compose_with_report(
