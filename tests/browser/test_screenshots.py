@@ -80,4 +80,5 @@ def test_it_screenshots_every_page(
     expect(page.get_by_role("heading", name="Your answers have been deleted")).to_be_visible()
     shoot(page, folder, "6-withdrawn", size)
     context.close()
-    assert len(list(folder.glob(f"*-{size}.png"))) == 6
+    pages = ("1-landing", "2-background", "3-question", "4-reveal", "5-results", "6-withdrawn")
+    assert all((folder / f"{name}-{size}.png").stat().st_size > 0 for name in pages)
