@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -63,49 +64,31 @@ def test_the_step_schedule_can_hold_the_rate_before_decaying(tiny_corpus, tmp_pa
     assert [h["lr"] for h in result.history] == [1e-2, 1e-2, 5e-3, 2.5e-3]
 
 
-def test_a_resumed_run_matches_one_that_never_stopped(tiny_corpus, tmp_path):
-    config = TrainConfig(**TINY, epochs=2)
-    whole = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "whole", progress=False)
-    train(
-        TrainConfig(**TINY, epochs=1),
-        tiny_corpus[:4],
-        tiny_corpus[4:],
-        tmp_path / "cut",
-        progress=False,
-    )
+def assert_resuming_matches(config: TrainConfig, stop_after: int, corpus, folder) -> list[dict]:
+    """Train ``config`` whole, and again stopped after ``stop_after`` epochs then resumed."""
+    whole = train(config, corpus[:4], corpus[4:], folder / "whole", progress=False)
+    cut = replace(config, epochs=stop_after)
+    train(cut, corpus[:4], corpus[4:], folder / "cut", progress=False)
     resumed = train(
         config,
-        tiny_corpus[:4],
-        tiny_corpus[4:],
-        tmp_path / "cut",
-        resume=tmp_path / "cut" / "last.pt",
+        corpus[:4],
+        corpus[4:],
+        folder / "cut",
+        resume=folder / "cut" / "last.pt",
         progress=False,
     )
     assert resumed.history[-1]["validation_loss"] == pytest.approx(
         whole.history[-1]["validation_loss"], abs=1e-4
     )
+    return whole.history
+
+
+def test_a_resumed_run_matches_one_that_never_stopped(tiny_corpus, tmp_path):
+    assert_resuming_matches(TrainConfig(**TINY, epochs=2), 1, tiny_corpus, tmp_path)
 
 
 def test_weight_averaging_ships_the_average_and_resumes_it(tiny_corpus, tmp_path):
     config = TrainConfig(**TINY, epochs=3, swa_start=2, swa_lr=1e-3)
-    whole = train(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "whole", progress=False)
-    assert [h["weights_averaged"] for h in whole.history] == [False, True, True]
-    assert [h["lr"] for h in whole.history][1:] == [1e-3, 1e-3]
-    train(
-        TrainConfig(**TINY, epochs=2, swa_start=2, swa_lr=1e-3),
-        tiny_corpus[:4],
-        tiny_corpus[4:],
-        tmp_path / "cut",
-        progress=False,
-    )
-    resumed = train(
-        config,
-        tiny_corpus[:4],
-        tiny_corpus[4:],
-        tmp_path / "cut",
-        resume=tmp_path / "cut" / "last.pt",
-        progress=False,
-    )
-    assert resumed.history[-1]["validation_loss"] == pytest.approx(
-        whole.history[-1]["validation_loss"], abs=1e-4
-    )
+    history = assert_resuming_matches(config, 2, tiny_corpus, tmp_path)
+    assert [h["weights_averaged"] for h in history] == [False, True, True]
+    assert [h["lr"] for h in history][1:] == [1e-3, 1e-3]
