@@ -16,21 +16,20 @@ import torch
 from composer.encoding import Vocabulary, note_token, parse_note_token
 
 
-def transpose_ids(ids: list[int], vocabulary: Vocabulary, semitones: int) -> list[int] | None:
-    """The chorale moved by ``semitones``, or None when some pitch falls outside the vocabulary."""
-    if semitones == 0:
-        return ids
-    moved = []
-    for i in ids:
-        parsed = parse_note_token(vocabulary.tokens[i])
-        if parsed is None:
-            moved.append(i)
-            continue
-        token = note_token(parsed[0] + semitones, parsed[1])
-        if token not in vocabulary:
-            return None
-        moved.append(vocabulary.id(token))
-    return moved
+def transposition_table(vocabulary: Vocabulary, semitones: int) -> list[int | None]:
+    """id -> id of the token moved by ``semitones``; None where a note leaves the vocabulary."""
+    table: list[int | None] = []
+    for token in vocabulary.tokens:
+        parsed = parse_note_token(token)
+        moved = token if parsed is None else note_token(parsed[0] + semitones, parsed[1])
+        table.append(vocabulary.id(moved) if moved in vocabulary else None)
+    return table
+
+
+def transpose_ids(ids: list[int], table: list[int | None]) -> list[int] | None:
+    """The chorale moved by a :func:`transposition_table`, or None if a pitch would leave it."""
+    moved = [table[i] for i in ids]
+    return None if None in moved else moved
 
 
 def batchify(stream: Sequence[int], batch_size: int) -> torch.Tensor:
@@ -56,13 +55,17 @@ def epoch_stream(
     transpose: int = 0,
 ) -> list[int]:
     """One epoch's token stream: chorales shuffled, each moved by a random shift in ±transpose."""
+    # One lookup table per shift, built once per epoch: the chorales are then moved by indexing.
+    tables = {
+        shift: transposition_table(vocabulary, shift) for shift in range(-transpose, transpose + 1)
+    }
     order = list(range(len(chorales)))
     rng.shuffle(order)
     stream: list[int] = []
     for index in order:
         ids = chorales[index]
         if transpose:
-            shifted = transpose_ids(ids, vocabulary, rng.randint(-transpose, transpose))
+            shifted = transpose_ids(ids, tables[rng.randint(-transpose, transpose)])
             ids = shifted if shifted is not None else ids
         stream.extend(ids)
     return stream

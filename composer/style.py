@@ -44,13 +44,22 @@ def _sounding(chorale: Chorale) -> list[list[int | None]]:
     return grid
 
 
-def pitch_class_histogram(chorale: Chorale) -> list[float]:
+def pitch_class_counts(chorale: Chorale) -> list[float]:
+    """Frames sounded per pitch class, C first."""
     counts = [0.0] * 12
     for voice in chorale.voices:
         for n in voice:
             counts[n.midi % 12] += n.end - n.start
+    return counts
+
+
+def _normalised(counts: Sequence[float]) -> list[float]:
     total = sum(counts) or 1.0
     return [c / total for c in counts]
+
+
+def pitch_class_histogram(chorale: Chorale) -> list[float]:
+    return _normalised(pitch_class_counts(chorale))
 
 
 def _parallels(grid: list[list[int | None]]) -> tuple[int, int, int]:
@@ -111,12 +120,8 @@ def corpus_baseline(tokens_path: Path | None = None) -> dict:
 
     tokens = load_tokens() if tokens_path is None else json.loads(Path(tokens_path).read_text())
     chorales = [tokens_to_chorale(t) for t in tokens.values()]
-    totals = [0.0] * 12
-    for chorale in chorales:
-        for voice in chorale.voices:
-            for n in voice:
-                totals[n.midi % 12] += n.end - n.start
-    reference = [t / sum(totals) for t in totals]
+    per_chorale_counts = [pitch_class_counts(c) for c in chorales]
+    reference = _normalised([sum(column) for column in zip(*per_chorale_counts, strict=True)])
     per_chorale = [measure(c, reference) for c in chorales]
     summary = {}
     for name in MEASURES:
