@@ -51,6 +51,11 @@ class FrameGrammar:
         self.pitch = torch.tensor([p[0] if p else -1 for p in parsed], device=device)
         self.tied = torch.tensor([bool(p and p[1]) for p in parsed], device=device)
         self.device = device
+        # [V] one-hot masks of the structural tokens, built once rather than at every step.
+        ids = torch.arange(len(tokens), device=device)
+        self.is_end = ids == self.end
+        self.is_fermata = ids == self.fermata
+        self.is_frame_end = ids == self.frame_end
 
     def start(self, n: int) -> GrammarState:
         zeros = torch.zeros(n, dtype=torch.long, device=self.device)
@@ -68,12 +73,7 @@ class FrameGrammar:
         held = state.previous.gather(1, voice_index)  # [n, 1]
         tie_ok = ~self.tied[None, :] | (self.pitch[None, :] == held)  # [n, V]
         voice_ok = self.voice[None, :] & ~frame_full & tie_ok
-        is_end = torch.zeros_like(self.voice)
-        is_end[self.end] = True
-        is_fermata = torch.zeros_like(self.voice)
-        is_fermata[self.fermata] = True
-        is_frame_end = torch.zeros_like(self.voice)
-        is_frame_end[self.frame_end] = True
+        is_end, is_fermata, is_frame_end = self.is_end, self.is_fermata, self.is_frame_end
         opening = at_frame_start & ~state.fermata[:, None]  # nothing written in this frame yet
         end_ok = is_end[None, :] & opening & (state.frames >= min_frames)[:, None]
         fermata_ok = is_fermata[None, :] & opening
