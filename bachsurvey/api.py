@@ -6,6 +6,8 @@ Participants are anonymous, but each is bound to the browser session that create
 
 from __future__ import annotations
 
+from typing import NoReturn
+
 from django.conf import settings
 from django.http import HttpRequest
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -18,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bachsurvey import services, session
+from bachsurvey import services, session, throttles
 from bachsurvey.serializers import (
     AnswerCreatedOutput,
     AnswerInput,
@@ -66,6 +68,11 @@ class ParticipantApi(APIView):
     authentication_classes = [ParticipantSessionAuthentication]
     permission_classes = [AllowAny]
     parser_classes = [JSONParser]
+    throttle_classes: list[type[throttles.RateLimit]] = []
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        # A throttled view has one throttle, whose message says what was limited.
+        raise throttles.RateLimited(wait, self.throttle_classes[0].message)
 
 
 def refusal(error: services.SurveyError) -> Response:
@@ -73,9 +80,11 @@ def refusal(error: services.SurveyError) -> Response:
 
 
 class ParticipantCreateApi(ParticipantApi):
+    throttle_classes = [throttles.ParticipantCreationThrottle]
+
     @extend_schema(
         request=ParticipantInput,
-        responses={201: ParticipantCreatedOutput, 503: ErrorOutput},
+        responses={201: ParticipantCreatedOutput, 429: ErrorOutput, 503: ErrorOutput},
         summary="Start the quiz: consent, background, and five questions",
     )
     def post(self, request: Request) -> Response:
@@ -106,9 +115,17 @@ class ParticipantDetailApi(ParticipantApi):
 
 
 class AnswerCreateApi(ParticipantApi):
+    throttle_classes = [throttles.AnswerThrottle]
+
     @extend_schema(
         request=AnswerInput,
-        responses={201: AnswerCreatedOutput, 400: ErrorOutput, 403: ErrorOutput, 409: ErrorOutput},
+        responses={
+            201: AnswerCreatedOutput,
+            400: ErrorOutput,
+            403: ErrorOutput,
+            409: ErrorOutput,
+            429: ErrorOutput,
+        },
         summary="Answer the current question; stored at once, never overwritten",
     )
     def post(self, request: Request, participant_id: str) -> Response:

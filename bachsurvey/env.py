@@ -105,3 +105,27 @@ def database_from_url(url: str | None, base_dir: Path, conn_max_age: int = 60) -
     raise ImproperlyConfigured(
         f"DATABASE_URL scheme must be sqlite or postgres(ql), got {parts.scheme!r}"
     )
+
+
+def cache_from_url(url: str | None) -> dict[str, Any]:
+    """Turn CACHE_URL into Django's CACHES["default"].
+
+    The cache holds the rate limits' and the login lockout's counters, so every web process must
+    share it: `redis://host:port/db` (also `rediss://`, `unix://`) uses Django's RedisCache.
+    Unset means local memory, per process: right for one process (runserver, the tests), too
+    lenient behind several gunicorn workers, each of which then counts on its own.
+    """
+    if url is None or url == "locmem://":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    scheme = urlsplit(url).scheme
+    if scheme in ("redis", "rediss", "unix"):
+        return {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": url,
+            # A Redis that stops answering must cost a request a second, not hang it (the
+            # throttles then let the request through: see bachsurvey.throttles).
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    raise ImproperlyConfigured(
+        f"CACHE_URL must be redis://, rediss://, unix:// or locmem://, got {url!r}"
+    )

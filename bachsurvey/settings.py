@@ -7,7 +7,14 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
-from bachsurvey.env import database_from_url, env_bool, env_int, env_list, env_str
+from bachsurvey.env import (
+    cache_from_url,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: database, collected static files, media
@@ -162,3 +169,13 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "The listening test: can you tell Bach from a machine?",
     "VERSION": "0.1.0",
 }
+
+# --- Hostile input: rate limits, login lockout, request size (README, "Hostile input") ---
+# The counters live in this cache; with several web processes it must be shared (CACHE_URL).
+CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
+# Only behind a proxy is X-Forwarded-For trusted for the client's address (bachsurvey.client).
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+# New participants per client address per hour: high enough for a classroom behind one NAT.
+RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
+# Answers per participant per minute: a person who listens to both clips manages a few.
+RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
