@@ -5,9 +5,19 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from bachsurvey import api, research_api, research_views, views
+from bachsurvey.login_throttle import (
+    ThrottledAdminAuthenticationForm,
+    ThrottledAuthenticationForm,
+    refuse_locked_out,
+)
+
+# Both login pages lock out an address after repeated failures (bachsurvey.login_throttle).
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.quiz, name="quiz"),
+    # Before the admin's own URLs, so that its login page answers 429 while locked out.
+    path("admin/login/", refuse_locked_out(admin.site.login)),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/participants/", api.ParticipantCreateApi.as_view(), name="participants"),
@@ -32,10 +42,13 @@ urlpatterns = [
     path("research/", research_views.dashboard, name="research"),
     path(
         "accounts/login/",
-        auth_views.LoginView.as_view(
-            template_name="research/login.html",
-            next_page="research",
-            redirect_authenticated_user=True,
+        refuse_locked_out(
+            auth_views.LoginView.as_view(
+                template_name="research/login.html",
+                authentication_form=ThrottledAuthenticationForm,
+                next_page="research",
+                redirect_authenticated_user=True,
+            )
         ),
         name="login",
     ),

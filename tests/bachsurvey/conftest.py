@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,6 +20,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from bachsurvey import celery_app, services
+from bachsurvey.env import cache_from_url
 from bachsurvey.models import Category, Chorale, Question
 from tests.bachsurvey import research_data
 from tests.bachsurvey.worker import BROKER_URL, Worker
@@ -213,3 +217,53 @@ def api(researcher) -> APIClient:  # type: ignore[no-untyped-def]
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {research_data.token_for(researcher)}")
     return client
+
+
+# --- the cache that rate limits and the login lockout count in -----------------------------------
+
+COUNTING_REDIS_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/6")
+LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
+
+
+@pytest.fixture(params=["locmem", "redis"])
+def counting_cache(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
+    """The cache the counters live in, empty for this test (its own key prefix): local memory,
+    then a real Redis through Django's RedisCache, as production uses with CACHE_URL."""
+    prefix = f"test-{uuid.uuid4().hex}"
+    if request.param == "locmem":
+        settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": prefix}}
+        yield request.param
+        return
+    server = redis.Redis.from_url(COUNTING_REDIS_URL, socket_connect_timeout=1)
+    try:
+        server.ping()
+    except redis.RedisError as error:
+        pytest.skip(f"no Redis at {COUNTING_REDIS_URL}: {error}")
+    settings.CACHES = {"default": {**cache_from_url(COUNTING_REDIS_URL), "KEY_PREFIX": prefix}}
+    yield request.param
+    for key in server.scan_iter(f"{prefix}:*"):  # only this test's counters
+        server.delete(key)
+
+
+def settings_in_a_fresh_process(names: list[str], **env: str) -> list[str]:
+    """The settings ``names`` (expressions after ``settings.``) as a new process reads them from
+    the environment, with ``env`` added and this suite's own limit settings (RATE_LIMIT_*,
+    LOGIN_*, CACHE_URL) not inherited; fails with the process's last error line."""
+    inherited = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("RATE_LIMIT_", "LOGIN_")) and key != "CACHE_URL"
+    }
+    code = "import django; django.setup(); from django.conf import settings as s; " + "; ".join(
+        f"print(s.{name})" for name in names
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=Path(settings.BASE_DIR),
+        env={**inherited, "DJANGO_SETTINGS_MODULE": "bachsurvey.settings", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr.strip().splitlines()[-1]
+    return result.stdout.split()

@@ -6,16 +6,9 @@ Redis (RedisCache, as production uses with CACHE_URL), each test under its own k
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
@@ -23,30 +16,7 @@ from bachsurvey import throttles
 from bachsurvey.client import client_address
 from bachsurvey.env import cache_from_url
 from bachsurvey.models import Answer, Participant
-from tests.bachsurvey.conftest import QuizClient
-
-REPO = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("TEST_CACHE_URL", "redis://127.0.0.1:6379/6")
-LOCMEM = "django.core.cache.backends.locmem.LocMemCache"
-
-
-@pytest.fixture(params=["locmem", "redis"])
-def limit_cache(request: pytest.FixtureRequest, settings: Any) -> Iterator[str]:
-    """The cache the limits count in, fresh for this test (its own key prefix)."""
-    prefix = f"test-{uuid.uuid4().hex}"
-    if request.param == "locmem":
-        settings.CACHES = {"default": {"BACKEND": LOCMEM, "LOCATION": prefix}}
-        yield request.param
-        return
-    server = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        server.ping()
-    except redis.RedisError as error:
-        pytest.skip(f"no Redis at {REDIS_URL}: {error}")
-    settings.CACHES = {"default": {**cache_from_url(REDIS_URL), "KEY_PREFIX": prefix}}
-    yield request.param
-    for key in server.scan_iter(f"{prefix}:*"):  # only this test's counters
-        server.delete(key)
+from tests.bachsurvey.conftest import LOCMEM, QuizClient, settings_in_a_fresh_process
 
 
 def browser(address: str = "127.0.0.1", **headers: str) -> QuizClient:
@@ -66,7 +36,9 @@ def assert_rate_limited(response: Any, what: str, at_most: int) -> None:
 
 
 @pytest.mark.django_db
-def test_new_quizzes_are_limited_per_address(quiz: list, settings: Any, limit_cache: str) -> None:
+def test_new_quizzes_are_limited_per_address(
+    quiz: list, settings: Any, counting_cache: str
+) -> None:
     settings.RATE_LIMIT_PARTICIPANTS = 3
     for _ in range(3):  # three browsers behind one address: a classroom's NAT
         browser().started()
@@ -79,7 +51,7 @@ def test_new_quizzes_are_limited_per_address(quiz: list, settings: Any, limit_ca
 
 @pytest.mark.django_db
 def test_the_limit_lifts_after_an_hour(
-    quiz: list, settings: Any, limit_cache: str, monkeypatch: pytest.MonkeyPatch
+    quiz: list, settings: Any, counting_cache: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings.RATE_LIMIT_PARTICIPANTS = 1
     browser().started()
@@ -90,7 +62,7 @@ def test_the_limit_lifts_after_an_hour(
 
 
 @pytest.mark.django_db
-def test_zero_switches_the_quiz_limit_off(quiz: list, settings: Any, limit_cache: str) -> None:
+def test_zero_switches_the_quiz_limit_off(quiz: list, settings: Any, counting_cache: str) -> None:
     settings.RATE_LIMIT_PARTICIPANTS = 0
     for _ in range(8):
         browser().started()
@@ -99,7 +71,7 @@ def test_zero_switches_the_quiz_limit_off(quiz: list, settings: Any, limit_cache
 
 @pytest.mark.django_db
 def test_forwarded_addresses_count_only_behind_a_proxy(
-    quiz: list, settings: Any, limit_cache: str
+    quiz: list, settings: Any, counting_cache: str
 ) -> None:
     settings.RATE_LIMIT_PARTICIPANTS = 1
     settings.BEHIND_PROXY = False
@@ -138,7 +110,9 @@ def test_the_client_address(
 
 
 @pytest.mark.django_db
-def test_answers_are_limited_per_participant(quiz: list, settings: Any, limit_cache: str) -> None:
+def test_answers_are_limited_per_participant(
+    quiz: list, settings: Any, counting_cache: str
+) -> None:
     settings.RATE_LIMIT_ANSWERS = 2
     me = browser()
     data = me.started()
@@ -156,7 +130,7 @@ def test_answers_are_limited_per_participant(quiz: list, settings: Any, limit_ca
 
 @pytest.mark.django_db
 def test_strangers_cannot_use_up_a_participants_allowance(
-    quiz: list, settings: Any, limit_cache: str
+    quiz: list, settings: Any, counting_cache: str
 ) -> None:
     settings.RATE_LIMIT_ANSWERS = 2
     me = browser()
@@ -168,7 +142,7 @@ def test_strangers_cannot_use_up_a_participants_allowance(
 
 
 @pytest.mark.django_db
-def test_zero_switches_the_answer_limit_off(quiz: list, settings: Any, limit_cache: str) -> None:
+def test_zero_switches_the_answer_limit_off(quiz: list, settings: Any, counting_cache: str) -> None:
     settings.RATE_LIMIT_ANSWERS = 0
     me = browser()
     data = me.started()
@@ -203,32 +177,15 @@ def test_the_cache_url_is_parsed() -> None:
         cache_from_url("memcached://cache.example:11211")
 
 
-def settings_in_a_fresh_process(**env: str) -> list[str]:
-    """RATE_LIMIT_PARTICIPANTS, RATE_LIMIT_ANSWERS and the cache backend, as a new process sees
-    them with ``env`` (and none of these variables inherited)."""
-    names = ("RATE_LIMIT_PARTICIPANTS", "RATE_LIMIT_ANSWERS", "CACHE_URL")
-    environment = {k: v for k, v in os.environ.items() if k not in names}
-    code = (
-        "import django; django.setup(); from django.conf import settings as s; "
-        "print(s.RATE_LIMIT_PARTICIPANTS, s.RATE_LIMIT_ANSWERS, s.CACHES['default']['BACKEND'])"
-    )
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=REPO,
-        env={**environment, "DJANGO_SETTINGS_MODULE": "bachsurvey.settings", **env},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    if result.returncode != 0:
-        return result.stderr.strip().splitlines()[-1:]
-    return result.stdout.split()
-
-
 def test_the_limits_come_from_the_environment() -> None:
-    assert settings_in_a_fresh_process() == ["300", "30", LOCMEM]
-    assert settings_in_a_fresh_process(
-        RATE_LIMIT_PARTICIPANTS="0", RATE_LIMIT_ANSWERS="12", CACHE_URL="redis://127.0.0.1:6379/1"
-    ) == ["0", "12", "django.core.cache.backends.redis.RedisCache"]
-    refused = settings_in_a_fresh_process(RATE_LIMIT_ANSWERS="-3")
-    assert "RATE_LIMIT_ANSWERS must be at least 0" in refused[0]
+    names = ["RATE_LIMIT_PARTICIPANTS", "RATE_LIMIT_ANSWERS", "CACHES['default']['BACKEND']"]
+    assert settings_in_a_fresh_process(names) == ["300", "30", LOCMEM]
+    configured = settings_in_a_fresh_process(
+        names,
+        RATE_LIMIT_PARTICIPANTS="0",
+        RATE_LIMIT_ANSWERS="12",
+        CACHE_URL="redis://127.0.0.1:6379/1",
+    )
+    assert configured == ["0", "12", "django.core.cache.backends.redis.RedisCache"]
+    with pytest.raises(AssertionError, match="RATE_LIMIT_ANSWERS must be at least 0"):
+        settings_in_a_fresh_process(names, RATE_LIMIT_ANSWERS="-3")
