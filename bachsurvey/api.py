@@ -14,13 +14,13 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from bachsurvey import services, session, throttles
+from bachsurvey.parsers import SafeJSONParser, too_large
 from bachsurvey.serializers import (
     AnswerCreatedOutput,
     AnswerInput,
@@ -67,8 +67,11 @@ class ParticipantSessionScheme(OpenApiAuthenticationExtension):
 class ParticipantApi(APIView):
     authentication_classes = [ParticipantSessionAuthentication]
     permission_classes = [AllowAny]
-    parser_classes = [JSONParser]
+    parser_classes = [SafeJSONParser]
     throttle_classes: list[type[throttles.RateLimit]] = []
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(too_large(exc))  # 413, not Django's 400 page
 
     def throttled(self, request: Request, wait: float | None) -> NoReturn:
         # A throttled view has one throttle, whose message says what was limited.

@@ -183,3 +183,5 @@ RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
 # how long the failures are remembered (the lockout ends when the first failure is forgotten).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=0)  # 0: off
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Bodies above this are refused (Django's forms: 400; the JSON API: 413). An answer is ~250 bytes.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024

@@ -19,6 +19,9 @@
     SATB: "One clip is from a Bach chorale; the other was composed entirely by the network.",
   };
   const LABELS = ["A", "B"];
+  // The API refuses times over an hour as absurd; a tab left open longer is sent as one hour.
+  const MAX_MS = 60 * 60 * 1000;
+  const since = (start) => Math.min(MAX_MS, Math.round(performance.now() - start));
   // A silent WAV: played on the first tap so Safari lets later clips play.
   const SILENCE =
     "data:audio/wav;base64,UklGRiQAAABXQVZFZm10IBAAAAABAAEARKwAAIhYAQACABAAZGF0YQAAAAA=";
@@ -206,8 +209,8 @@
       const result = await call("POST", API + progress.id + "/answers/", {
         question: question.id,
         choice: choice,
-        response_ms: Math.round(performance.now() - listen.bothHeardAt),
-        elapsed_ms: Math.round(performance.now() - listen.shownAt),
+        response_ms: since(listen.bothHeardAt),
+        elapsed_ms: since(listen.shownAt),
         plays: listen.plays,
         heard_fully: listen.heard,
       });
