@@ -36,6 +36,7 @@ from bachsurvey.serializers import (
 
 ERROR_STATUS: dict[type[services.SurveyError], int] = {
     services.NotAssigned: status.HTTP_400_BAD_REQUEST,
+    services.UnknownParticipant: status.HTTP_404_NOT_FOUND,
     services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
     services.AlreadyAnswered: status.HTTP_409_CONFLICT,
     services.OutOfOrder: status.HTTP_409_CONFLICT,
@@ -132,13 +133,13 @@ class AnswerCreateApi(ParticipantApi):
         summary="Answer the current question; stored at once, never overwritten",
     )
     def post(self, request: Request, participant_id: str) -> Response:
-        participant = session.own_participant(request._request, participant_id)
+        own_id = session.own_participant_id(request._request, participant_id)
         data = AnswerInput(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             values = data.validated_data
-            answer = services.submit_answer(
-                participant=participant,
+            submitted = services.submit_answer(
+                participant_id=own_id,
                 question_id=values["question"],
                 choice=values["choice"],
                 response_ms=values["response_ms"],
@@ -148,12 +149,12 @@ class AnswerCreateApi(ParticipantApi):
             )
         except services.SurveyError as error:
             return refusal(error)
-        participant.refresh_from_db()  # the service may have marked it finished
-        progress = progress_payload(participant)
+        # Built from what the service returned, without another query: the answer is committed,
+        # and nothing after the commit may fail the reply (see services.submit_answer).
         payload = {
-            **answer_payload(answer.assignment),
-            "answered": progress["answered"],
-            "finished": progress["status"] == "finished",
+            **answer_payload(submitted.answer.assignment),
+            "answered": submitted.answered,
+            "finished": submitted.finished,
         }
         return Response(AnswerCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
 

@@ -69,6 +69,10 @@ class ParticipantWithdrawn(SurveyError):
     code = "withdrawn"
 
 
+class UnknownParticipant(SurveyError):
+    code = "not_found"
+
+
 class NotAssigned(SurveyError):
     code = "not_assigned"
 
@@ -101,6 +105,9 @@ def draw_questions(rng: random.Random) -> list[Question]:
         Question.objects.filter(live=True)
         .exclude(clip_generated__chorale__batch__status__in=Batch.NOT_SERVED)
         .select_related("clip_real__chorale", "clip_generated__chorale")
+        # Only what the draw reads: a chorale row also holds its whole token stream and style
+        # report (JSON decoded per row), which made this query most of a quiz start's time.
+        .only("id", "category", "clip_real__chorale__source", "clip_generated__chorale__source")
     )
     by_category: dict[str, list[Question]] = {}
     for question in live.order_by("id"):  # a fixed order, so a seeded rng draws reproducibly
@@ -183,24 +190,41 @@ def answer_of(assignment: Assignment) -> Answer | None:
         return None
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """A stored answer (its assignment, question and clips loaded) and the progress after it."""
+
+    answer: Answer
+    answered: int
+    finished: bool
+
+
 def submit_answer(
     *,
-    participant: Participant,
+    participant_id: object,
     question_id: object,
     choice: str,
     response_ms: int,
     plays: dict[str, int],
     heard_fully: dict[str, bool],
     elapsed_ms: int | None = None,
-) -> Answer:
+) -> Submitted:
     """Store one answer the moment it is given; any refusal changes nothing.
 
     Questions are answered in their assigned order: the page shows one at a time, and an
     answer to a later question means a client that skipped (or a script).
+
+    Returns only after the transaction has committed, with everything the API's reply needs, so
+    the reply reads nothing more from the database: a 201 means the answer is stored, and an
+    outage after the commit cannot turn a stored answer into an error reply.
     """
     with transaction.atomic():
         # Row lock: two concurrent submissions for one participant are handled one after the other.
-        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        # (Read here once, with the lock, not before as well: the API passes the session's id.)
+        try:
+            participant = Participant.objects.select_for_update().get(pk=participant_id)
+        except Participant.DoesNotExist:
+            raise UnknownParticipant("No such participant.") from None
         if participant.withdrawn:
             raise ParticipantWithdrawn("You have withdrawn from the study; nothing was stored.")
         assignments = assignments_of(participant)
@@ -215,22 +239,25 @@ def submit_answer(
         if pending.position != assignment.position:
             raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
         try:
-            with transaction.atomic():
-                answer = Answer.objects.create(
-                    assignment=assignment,
-                    choice=choice,
-                    correct=choice == assignment.bach_side,
-                    response_ms=min(response_ms, MAX_RESPONSE_MS),
-                    elapsed_ms=None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
-                    plays={side: int(plays[side]) for side in Side.values},
-                    heard_fully={side: bool(heard_fully[side]) for side in Side.values},
-                )
+            # No savepoint of its own (two round trips fewer): on a constraint error the whole
+            # transaction is rolled back as the refusal leaves it, which is what a refusal wants.
+            answer = Answer.objects.create(
+                assignment=assignment,
+                choice=choice,
+                correct=choice == assignment.bach_side,
+                response_ms=min(response_ms, MAX_RESPONSE_MS),
+                elapsed_ms=None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
+                plays={side: int(plays[side]) for side in Side.values},
+                heard_fully={side: bool(heard_fully[side]) for side in Side.values},
+            )
         except IntegrityError:  # the one-to-one constraint: a concurrent duplicate won the race
             raise AlreadyAnswered("You have already answered this question.") from None
-        if all(answer_of(a) is not None or a.pk == assignment.pk for a in assignments):
+        answered = sum(answer_of(a) is not None for a in assignments)  # this one included
+        finished = answered == len(assignments)
+        if finished:
             participant.finished_at = timezone.now()
             participant.save(update_fields=["finished_at"])
-    return answer
+    return Submitted(answer=answer, answered=answered, finished=finished)
 
 
 def withdraw(participant: Participant) -> int:

@@ -28,10 +28,16 @@ def bind(request: HttpRequest, participant: Participant) -> None:
     request.session[ATTEMPTS_KEY] = participant.attempt
 
 
-def own_participant(request: HttpRequest, participant_id: object) -> Participant:
-    """This browser's participant, or 404: another participant's id is treated as unknown."""
+def own_participant_id(request: HttpRequest, participant_id: object) -> str:
+    """The id, if it is this browser's participant's (not read from the database), or 404."""
     if str(participant_id) != bound_participant_id(request):
         raise Http404("No such participant in this browser.")
+    return str(participant_id)
+
+
+def own_participant(request: HttpRequest, participant_id: object) -> Participant:
+    """This browser's participant, or 404: another participant's id is treated as unknown."""
+    own_participant_id(request, participant_id)
     try:
         return Participant.objects.get(pk=participant_id)
     except Participant.DoesNotExist:
