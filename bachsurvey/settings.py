@@ -62,6 +62,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A database outage answers 503 with Retry-After instead of 500 (see db_outage).
+    "bachsurvey.db_outage.DatabaseOutageMiddleware",
 ]
 
 ROOT_URLCONF = "bachsurvey.urls"

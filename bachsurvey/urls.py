@@ -14,8 +14,12 @@ from bachsurvey.login_throttle import (
 # Both login pages lock out an address after repeated failures (bachsurvey.login_throttle).
 admin.site.login_form = ThrottledAdminAuthenticationForm
 
+# A database error outside a view (e.g. saving the session) is a 503 too, not a 500.
+handler500 = "bachsurvey.db_outage.server_error"
+
 urlpatterns = [
     path("", views.quiz, name="quiz"),
+    path("healthz", views.healthz, name="healthz"),
     # Before the admin's own URLs, so that its login page answers 429 while locked out.
     path("admin/login/", refuse_locked_out(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -39,6 +39,14 @@ def quiz(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
+def healthz(request: HttpRequest) -> HttpResponse:
+    """Liveness for a load balancer: the process answers. Touches no database, on purpose: a
+    PostgreSQL outage must not take every web process out of the pool (its requests answer 503
+    with Retry-After; see db_outage). The load benchmark uses it as its trivial endpoint."""
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@require_safe
 def media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve MEDIA_ROOT with HTTP Range support: Safari plays no audio from a server without it.
 

@@ -1,0 +1,73 @@
+"""gunicorn settings for the site: `gunicorn -c deploy/gunicorn.conf.py bachsurvey.wsgi`.
+
+Everything can be overridden from the environment (a bad value stops start-up, naming the
+variable), or on the command line after `-c` (gunicorn's own flags win over this file):
+
+| variable | default | meaning |
+|---|---|---|
+| GUNICORN_BIND | 127.0.0.1:8000 | address, or several separated by commas |
+| WEB_CONCURRENCY | 2 x CPUs + 1 | worker processes |
+| GUNICORN_THREADS | 1 | threads per worker (above 1: the gthread worker) |
+| GUNICORN_TIMEOUT | 30 | seconds a request may take before its worker is restarted |
+| GUNICORN_ACCESS_LOG | off | a path, or `-` for stdout; off by default (see below) |
+| GUNICORN_MAX_REQUESTS | 20000 | requests before a worker is replaced (with jitter), 0: never |
+
+Why these defaults (measured with benchmarks/load on a 2-core machine, README "Benchmarks"):
+every request is short and bound by the CPU (Python) and PostgreSQL round trips on loopback, so
+processes, not threads, are what scales; sync workers at 2 x CPUs + 1 keep the CPUs busy while
+some workers wait on PostgreSQL. A slow client (a phone on a bad network) would hold a sync
+worker for its whole upload, so in front of real users put a buffering proxy (nginx, or the
+cloud load balancer) before gunicorn, as gunicorn's own documentation asks.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))  # the settings' env helpers, whatever the current folder
+
+from bachsurvey.env import env_int, env_list, env_str  # noqa: E402
+
+chdir = str(REPO)
+wsgi_app = "bachsurvey.wsgi:application"
+
+bind = env_list("GUNICORN_BIND", "127.0.0.1:8000")
+workers = env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1, minimum=1)
+threads = env_int("GUNICORN_THREADS", 1, minimum=1)
+# gunicorn picks gthread by itself when threads > 1; say so explicitly for the reader.
+worker_class = "gthread" if threads > 1 else "sync"
+
+# Load Django once in the master before forking: a settings error stops start-up at once instead
+# of crash-looping workers, and the workers share the imported code's memory. Django opens no
+# database connection at import, so no connection is shared across the fork.
+preload_app = True
+
+timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
+graceful_timeout = 30  # a restart lets requests in flight finish (an answer being stored)
+keepalive = 5  # seconds an idle keep-alive connection stays open (gthread; sync closes at once)
+
+# Replace each worker after this many requests (with jitter, so they do not all restart at once):
+# a safety net against slow memory growth in a long-running process.
+max_requests = env_int("GUNICORN_MAX_REQUESTS", 20_000, minimum=0)
+max_requests_jitter = max_requests // 10
+
+# The access log is off by default: one line per request written by the worker itself costs a
+# noticeable share of a short request's time, and the load balancer or proxy in front keeps one
+# anyway. Errors always go to stderr.
+accesslog = env_str("GUNICORN_ACCESS_LOG")
+errorlog = "-"
+loglevel = env_str("GUNICORN_LOG_LEVEL", "info")
+
+# The heartbeat file in memory, not on a disk that may stall (gunicorn's advice for containers).
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+
+# Trust X-Forwarded-* only from a proxy on this machine (gunicorn's default, stated).
+forwarded_allow_ips = env_str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+# gunicorn 27's control socket (for `gunicornc`) lives at one path per user, so two servers on
+# one machine (the site and a test's, say) would fight over it; nothing here uses it.
+control_socket_disable = True

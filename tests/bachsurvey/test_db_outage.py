@@ -1,0 +1,364 @@
+"""A PostgreSQL outage: requests fail cleanly (503, Retry-After, nothing stored), the next request
+after it succeeds, and a 201 always means a stored answer.
+
+How the outage is made, and why: the real site (gunicorn with deploy/gunicorn.conf.py, DEBUG off,
+one sync worker holding one persistent connection) talks to the test database through a TCP
+relay in this process, and the relay fails the way a restarting PostgreSQL does for its clients:
+every open connection is cut, and new ones are refused until it listens again. Stopping the
+machine's PostgreSQL itself would be the most literal test, but it would also cut every other
+client of that server (pytest-django's own connection, other test runs, the developer's
+database), and a test that fails half-way could leave it stopped; the relay gives the gunicorn
+process exactly what it would see, and nothing else notices. What the relay cannot show (the
+server's own shutdown message, or recovery time) benchmarks/load/pg_restart.py shows by really
+restarting a PostgreSQL cluster under load.
+
+The unit tests below (no gunicorn) cover what the relay cannot reach on purpose: a database
+error raised outside a view (a session save) and an error that is not the database's.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.db import OperationalError, connection
+from django.test import Client
+
+from bachsurvey import services
+from bachsurvey.db_outage import CODE, RETRY_AFTER_SECONDS
+from bachsurvey.models import Answer, Question
+
+REPO = Path(__file__).resolve().parents[2]
+BACKGROUND = {"consent": True, "age_group": "26-45", "experience": "intermediate"}
+QUIZ_CATEGORIES = ["S", "A", "T", "B", "AT", "ATB"] * 2 + ["SATB"] * 4
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class PostgresRelay:
+    """A TCP relay to PostgreSQL that can go down like PostgreSQL: ``down()`` cuts every open
+    connection and refuses new ones, ``up()`` listens again on the same port."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.port = free_port()
+        self.accepted = 0  # connections relayed so far
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._listening = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def up(self) -> None:
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(16)
+        listener.settimeout(0.05)  # so that down() is noticed promptly
+        self._listening.set()
+        self._thread = threading.Thread(target=self._accept, args=(listener,), daemon=True)
+        self._thread.start()
+
+    def down(self) -> None:
+        self._listening.clear()
+        if self._thread is not None:
+            self._thread.join()  # the listener is closed: new connections are refused
+        with self._lock:
+            cut, self._open = self._open, set()
+        for sock in cut:
+            self._close(sock)
+
+    def _accept(self, listener: socket.socket) -> None:
+        with listener:
+            while self._listening.is_set():
+                try:
+                    client, _ = listener.accept()
+                except TimeoutError:
+                    continue
+                client.settimeout(None)
+                try:
+                    upstream = socket.create_connection(self.target)
+                except OSError:
+                    client.close()
+                    continue
+                with self._lock:
+                    self._open |= {client, upstream}
+                    self.accepted += 1
+                for source, sink in ((client, upstream), (upstream, client)):
+                    threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            self._close(sock)
+
+    @staticmethod
+    def _close(sock: socket.socket) -> None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        sock.close()
+
+
+class Browser:
+    """One browser session against the real server: cookies, and the CSRF header on POSTs."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+
+    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any, Any]:
+        headers = {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        token = next((c.value for c in self.jar if c.name == "csrftoken"), None)
+        if token:
+            headers["X-CSRFToken"] = token
+        request = urllib.request.Request(self.base + path, data, headers, method=method)
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                status, reply_headers, content = response.status, response.headers, response.read()
+        except urllib.error.HTTPError as error:
+            status, reply_headers, content = error.code, error.headers, error.read()
+        is_json = reply_headers.get("Content-Type", "").startswith("application/json")
+        return status, reply_headers, json.loads(content) if is_json else content.decode()
+
+    def start(self) -> dict:
+        assert self.request("GET", "/")[0] == 200  # the page sets the CSRF cookie
+        status, _, created = self.request("POST", "/api/participants/", BACKGROUND)
+        assert status == 201, created
+        return created
+
+    def answer(self, participant: str, question: str) -> tuple[int, Any, Any]:
+        body = {
+            "question": question,
+            "choice": "A",
+            "response_ms": 4000,
+            "plays": {"A": 1, "B": 1},
+            "heard_fully": {"A": True, "B": True},
+        }
+        return self.request("POST", f"/api/participants/{participant}/answers/", body)
+
+
+@pytest.fixture
+def live_quiz(transactional_db: None, make_question: Callable[..., Question]) -> list[Question]:
+    """Live questions, committed, so that another process sees them."""
+    return [make_question(category) for category in QUIZ_CATEGORIES]
+
+
+@pytest.fixture
+def relay() -> Iterator[PostgresRelay]:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (set DATABASE_URL)")
+    db = connection.settings_dict
+    relay = PostgresRelay((db["HOST"] or "127.0.0.1", int(db["PORT"] or 5432)))
+    relay.up()
+    yield relay
+    relay.down()
+
+
+@pytest.fixture
+def site(
+    live_quiz: list[Question], relay: PostgresRelay, media_root: Path, tmp_path: Path
+) -> Iterator[str]:
+    """gunicorn serving the site on the test database through the relay; its base URL."""
+    db = connection.settings_dict
+    port = free_port()
+    user = db["USER"] or "postgres"
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))},
+        "DATABASE_URL": f"postgres://{user}{password}@127.0.0.1:{relay.port}/{db['NAME']}",
+        "DATABASE_CONN_MAX_AGE": "60",  # one connection kept across requests, as in production
+        "DJANGO_DEBUG": "0",
+        "DJANGO_HTTPS": "0",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "DJANGO_MEDIA_ROOT": str(media_root),
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "1",  # one worker, one connection: the test knows which one is cut
+        "GUNICORN_THREADS": "1",
+        "RATE_LIMIT_PARTICIPANTS": "0",
+        "RATE_LIMIT_ANSWERS": "0",
+    }
+    env.pop("CACHE_URL", None)
+    log = tmp_path / "gunicorn.log"  # a file, not a pipe: a full pipe would block the server
+    with log.open("w") as output:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
+            cwd=REPO,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    server.kill()
+                    server.wait()
+                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
+                time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def stored(participant: str) -> list[str]:
+    """The questions of this participant's stored answers, read directly (not via the relay)."""
+    answers = Answer.objects.filter(assignment__participant_id=participant)
+    return sorted(str(q) for q in answers.values_list("assignment__question_id", flat=True))
+
+
+def test_an_outage_answers_503_with_retry_after_stores_nothing_and_passes(
+    site: str, relay: PostgresRelay
+) -> None:
+    browser = Browser(site)
+    created = browser.start()
+    participant = created["id"]
+    first, second = (q["id"] for q in created["questions"][:2])
+    assert browser.answer(participant, first)[0] == 201
+
+    relay.down()
+    status, headers, body = browser.answer(participant, second)
+    assert status == 503, body
+    assert headers["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert body["code"] == CODE and "try again" in body["detail"]
+    # A newcomer still gets the landing page (no session to read yet), but cannot start; a
+    # returning browser's page reads its session, and fails the same way.
+    newcomer = Browser(site)
+    assert newcomer.request("GET", "/")[0] == 200
+    status, headers, body = newcomer.request("POST", "/api/participants/", BACKGROUND)
+    assert (status, body["code"], headers["Retry-After"]) == (503, CODE, "5")
+    status, headers, page = browser.request("GET", "/")
+    assert status == 503 and headers["Content-Type"].startswith("text/html")
+    assert "Back in a moment" in page and headers["Retry-After"] == "5"
+    # The liveness check does not touch the database: the process stays in the load balancer.
+    assert browser.request("GET", "/healthz")[0] == 200
+    assert stored(participant) == [first]  # the refused answer left nothing behind
+
+    relay.up()
+    status, _, body = browser.answer(participant, second)  # the client's retry
+    assert status == 201, body
+    assert body["answered"] == 2
+    assert stored(participant) == sorted([first, second])
+
+
+def test_a_restart_between_requests_costs_no_request(site: str, relay: PostgresRelay) -> None:
+    """CONN_HEALTH_CHECKS: the worker's kept connection died with the restart; the next request
+    checks it, opens a new one and succeeds, instead of failing on the dead one."""
+    browser = Browser(site)
+    created = browser.start()
+    participant = created["id"]
+    assert browser.request("GET", f"/api/participants/{participant}/")[0] == 200
+    assert relay.accepted == 1  # one connection, reused across requests (CONN_MAX_AGE)
+
+    relay.down()  # PostgreSQL restarts while the worker is idle
+    relay.up()
+
+    status, _, body = browser.answer(participant, created["questions"][0]["id"])
+    assert status == 201, body
+    assert relay.accepted == 2  # the dead connection was replaced
+    assert stored(participant) == [created["questions"][0]["id"]]
+
+
+# --- without gunicorn: the two hooks, and what must stay a 500 -----------------------------------
+
+
+@pytest.fixture
+def started(quiz: list[Question], quiz_client: Any) -> dict:
+    return quiz_client.started()
+
+
+def fail_with(error: Exception) -> Callable[..., Any]:
+    def fail(*args: Any, **kwargs: Any) -> Any:
+        raise error
+
+    return fail
+
+
+def test_a_database_error_in_a_view_is_a_503(
+    started: dict, quiz_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "submit_answer", fail_with(OperationalError("gone")))
+    response = quiz_client.answer(started["id"], started["questions"][0]["id"])
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(RETRY_AFTER_SECONDS)
+    assert response.json()["code"] == CODE
+
+
+def test_a_database_error_after_the_view_is_a_503_too(
+    quiz: list[Question], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving a new session happens in SessionMiddleware, after the view: handler500's case."""
+    monkeypatch.setattr(SessionStore, "save", fail_with(OperationalError("gone")))
+    client = Client(raise_request_exception=False)
+    response = client.post("/api/participants/", BACKGROUND, content_type="application/json")
+    assert response.status_code == 503
+    assert response.json()["code"] == CODE
+
+
+def test_any_other_error_is_still_a_500(
+    started: dict, quiz_client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(services, "submit_answer", fail_with(RuntimeError("a bug")))
+    quiz_client.client.raise_request_exception = False
+    response = quiz_client.answer(started["id"], started["questions"][0]["id"])
+    assert response.status_code == 500
+    assert "Retry-After" not in response
+
+
+def test_the_answer_reply_reads_nothing_after_the_commit(
+    live_quiz: list[Question], quiz_client: Any
+) -> None:
+    """A 201 means stored: every query from the answer's INSERT on runs inside the transaction,
+    so nothing after the commit can fail and turn a stored answer into an error reply."""
+    created = quiz_client.started()
+    queries: list[tuple[str, bool]] = []
+
+    def record(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        queries.append((sql, context["connection"].in_atomic_block))
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(record):
+        response = quiz_client.answer(created["id"], created["questions"][0]["id"])
+    assert response.status_code == 201
+    insert = next(
+        i for i, (sql, _) in enumerate(queries) if 'INSERT INTO "bachsurvey_answer"' in sql
+    )
+    assert all(in_transaction for _, in_transaction in queries[insert:]), queries[insert:]
