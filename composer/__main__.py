@@ -1,4 +1,5 @@
-"""``python -m composer prepare|train|evaluate|grid|sample|harmonize|eval-harmonization|render``.
+"""``python -m composer COMMAND``: prepare, train, evaluate, grid, finetune, sample, harmonize,
+eval-harmonization, render.
 
 Each subcommand lives in its own module; this file only wires the command line, importing a
 module when its command runs so that ``prepare`` does not pay for torch.
@@ -17,6 +18,7 @@ COMMANDS = {
     "train": ("composer.cli_train", "train the LSTM"),
     "evaluate": ("composer.cli_train", "validation loss of a checkpoint, as JSON"),
     "grid": ("composer.cli_train", "grid search over model settings"),
+    "finetune": ("composer.cli_finetune", "fine-tune into the length-aware composer or harmonizer"),
     "sample": ("composer.cli_sample", "compose new chorales"),
     "harmonize": ("composer.cli_harmonize", "harmonize a melody"),
     "eval-harmonization": ("composer.cli_harmonize", "re-harmonize validation chorales"),

@@ -15,10 +15,20 @@ from composer.model import ChoraleLSTM, ModelConfig
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "bachbot.pt"
+# Both fine-tuned from bachbot.pt (python -m composer finetune): the length-aware composer, which
+# free composition uses (composer.conditioning), and the harmonizer (composer.harmonizer).
+DEFAULT_COMPOSER = Path(__file__).resolve().parent / "checkpoints" / "bachbot_length.pt"
+DEFAULT_HARMONIZER = Path(__file__).resolve().parent / "checkpoints" / "harmonizer.pt"
+LANGUAGE_MODEL = "language_model"
 
 
 class CheckpointError(ValueError):
     """A checkpoint file that is missing or not one of ours."""
+
+
+def shipped(preferred: Path) -> Path:
+    """``preferred`` (a fine-tuned checkpoint) where it exists, else the language model."""
+    return preferred if Path(preferred).exists() else DEFAULT_CHECKPOINT
 
 
 def git_commit() -> str | None:
@@ -51,6 +61,7 @@ def save(
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     meta = {
+        "kind": getattr(model, "kind", LANGUAGE_MODEL),
         "model_config": model.config.to_dict(),
         "training": training,
         "epoch": epoch,
@@ -89,12 +100,22 @@ def load_payload(path: Path, device: str | torch.device = "cpu") -> dict:
     return payload
 
 
-def load(
-    path: Path = DEFAULT_CHECKPOINT, device: str | torch.device = "cpu"
-) -> tuple[ChoraleLSTM, Vocabulary, dict]:
-    """``(model, vocabulary, meta)``; the model is in eval mode on ``device``."""
+def load(path: Path = DEFAULT_CHECKPOINT, device: str | torch.device = "cpu") -> tuple:
+    """``(model, vocabulary, meta)``; the model is in eval mode on ``device``.
+
+    The model is a :class:`ChoraleLSTM`, or a :class:`composer.harmonizer.Harmonizer` for a
+    checkpoint of that kind (``meta["kind"]``).
+    """
     payload = load_payload(path, device)
-    model = ChoraleLSTM(ModelConfig(**payload["model_config"]))
+    kind = payload.get("kind", LANGUAGE_MODEL)
+    if kind == LANGUAGE_MODEL:
+        model = ChoraleLSTM(ModelConfig(**payload["model_config"]))
+    elif kind == "harmonizer":
+        from composer.harmonizer import Harmonizer, HarmonizerConfig
+
+        model = Harmonizer(HarmonizerConfig(**payload["model_config"]))
+    else:
+        raise CheckpointError(f"{path} holds a model of unknown kind {kind!r}")
     model.load_state_dict(payload["state_dict"])
     model.to(device).eval()
     meta = {

@@ -37,6 +37,7 @@ from composer.harmonize import (
     mask_tokens,
     stream_log_prob,
 )
+from composer.harmonizer import Harmonizer
 from composer.melody import (
     MelodyError,
     harmonize_melody,
@@ -55,7 +56,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--method", choices=METHODS, default="beam" if command == "harmonize" else "greedy"
     )
     parser.add_argument("--beam-width", type=int, default=5, help="beams kept (default 5)")
-    parser.add_argument("--checkpoint", type=Path, default=checkpoint.DEFAULT_CHECKPOINT)
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=checkpoint.shipped(checkpoint.DEFAULT_HARMONIZER),
+        help="the harmonizer (composer/checkpoints/harmonizer.pt, the default) or a language "
+        "model such as composer/checkpoints/bachbot.pt, BachBot's way",
+    )
     parser.add_argument(
         "--no-constraints",
         dest="constraints",
@@ -118,7 +125,9 @@ def _harmonize(args: argparse.Namespace) -> int:
     return 0
 
 
-def _evaluate(args: argparse.Namespace, model: ChoraleLSTM, vocabulary: Vocabulary) -> int:
+def _evaluate(
+    args: argparse.Namespace, model: ChoraleLSTM | Harmonizer, vocabulary: Vocabulary
+) -> int:
     masks = [m.strip().upper() for m in args.masks.split(",") if m.strip()]
     chorales = validation_chorales(args.limit)
     table = evaluate(
@@ -159,7 +168,7 @@ def errors(bach: Sequence[str], masked: Sequence[str], filled: Sequence[str]) ->
 
 
 def evaluate(
-    model: ChoraleLSTM,
+    model: ChoraleLSTM | Harmonizer,
     vocabulary: Vocabulary,
     chorales: dict[str, list[str]],
     masks: Sequence[str] = MASKS,
@@ -172,7 +181,6 @@ def evaluate(
     for mask in masks:
         mask_tokens(next(iter(chorales.values())), mask)  # refuse a bad mask before any work
     predicted = sum(len(t) - 1 for t in chorales.values())
-    bach = sum(stream_log_prob(model, vocabulary, t) for t in chorales.values()) / predicted
     table: dict[str, dict] = {}
     bar = tqdm(
         total=len(masks) * len(chorales), disable=not progress, file=sys.stderr, unit="chorale"
@@ -180,9 +188,10 @@ def evaluate(
     for mask in masks:
         started = time.monotonic()
         totals = [0, 0, 0, 0]
-        log_prob = 0.0
+        log_prob = bach = 0.0
         for tokens in chorales.values():
             masked = mask_tokens(tokens, mask)
+            bach += stream_log_prob(model, vocabulary, tokens, masked)
             result = harmonize(model, vocabulary, masked, method, beam_width, constraints)
             counts = errors(tokens, masked, result.tokens)
             totals = [a + b for a, b in zip(totals, counts, strict=True)]
@@ -193,7 +202,7 @@ def evaluate(
             "token_error_rate": round(totals[0] / totals[1], 4),
             "frame_error_rate": round(totals[2] / totals[3], 4),
             "mean_logprob": round(log_prob / predicted, 4),
-            "bach_logprob": round(bach, 4),
+            "bach_logprob": round(bach / predicted, 4),
             "chorales": len(chorales),
             "masked_tokens": totals[1],
             "frames": totals[3],

@@ -19,7 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument("--temperature", type=float, default=0.8, help="default 0.8 (BachBot's)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True, help="folder for the chorales")
-    parser.add_argument("--checkpoint", type=Path, default=checkpoint.DEFAULT_CHECKPOINT)
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=checkpoint.shipped(checkpoint.DEFAULT_COMPOSER),
+        help="default: the length-aware composer, composer/checkpoints/bachbot_length.pt",
+    )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     parser.add_argument(
         "--threads", type=int, default=2, help="torch CPU threads (default 2; 1 on a busy machine)"

@@ -49,11 +49,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from composer.conditioning import stream_length_features
 from composer.encoding import (
     BLANK,
     END,
     FERMATA,
     FRAME_END,
+    PAD,
     REST,
     START,
     VOICES,
@@ -61,6 +63,7 @@ from composer.encoding import (
     is_voice_token,
     parse_note_token,
 )
+from composer.harmonizer import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, Hidden
 
 # Usual range of each voice, MIDI pitches inclusive: the 0.5th and 99.5th percentiles of the
@@ -217,32 +220,44 @@ def _pitch(token: str) -> int | None:
 
 # --- search ------------------------------------------------------------------------------------
 
-Step = Callable[[torch.Tensor, Hidden | None], tuple[torch.Tensor, Hidden]]
+Step = Callable[[torch.Tensor, Hidden | None, int], tuple[torch.Tensor, Hidden]]
 
 
-def _stepper(model: ChoraleLSTM) -> Step:
-    """``model(ids, hidden)`` for decoding, with short inputs run through ``torch.lstm_cell``.
+def _stepper(model: ChoraleLSTM, condition: torch.Tensor | None = None) -> Step:
+    """``step(ids [R, m], hidden, start)``: the model on the stream's positions start..start+m-1.
 
-    Same weights and maths as ``ChoraleLSTM.forward`` in eval mode (a test checks they agree),
-    but several times faster for one token on the CPU, where ``nn.LSTM`` pays a large fixed cost
-    per call. Falls back to the model itself for long inputs or an unexpected layer shape.
+    ``condition`` [n, C] holds the features of every position of the stream (the harmonizer's
+    context, or the length features), the same for every beam. Short inputs run through
+    ``torch.lstm_cell``: the same weights and maths as ``ChoraleLSTM.forward`` in eval mode (a
+    test checks they agree), but several times faster for one token on the CPU, where
+    ``nn.LSTM`` pays a large fixed cost per call. Long inputs, or an unexpected layer shape, go
+    through the model itself.
     """
+
+    def features(rows: int, start: int, length: int) -> torch.Tensor | None:
+        if condition is None:
+            return None
+        return condition[start : start + length].expand(rows, -1, -1)  # [R, m, C]
+
+    def whole(ids: torch.Tensor, hidden: Hidden | None, start: int) -> tuple[torch.Tensor, Hidden]:
+        return model(ids, hidden, features(ids.size(0), start, ids.size(1)))
+
     layers = list(model.layers)
     if not all(
         isinstance(m, nn.LSTM) and m.num_layers == 1 and m.bias and not m.bidirectional
         for m in layers
     ) or any(getattr(m, "proj_size", 0) for m in layers):
-        return model
+        return whole
     weights = [(m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0) for m in layers]
 
-    def step(ids: torch.Tensor, hidden: Hidden | None) -> tuple[torch.Tensor, Hidden]:
+    def step(ids: torch.Tensor, hidden: Hidden | None, start: int) -> tuple[torch.Tensor, Hidden]:
         if hidden is None or ids.size(1) > 4:
-            return model(ids, hidden)
-        x = model.embedding(ids)  # [R, m, E]
+            return whole(ids, hidden, start)
+        x = model.embed(ids, features(ids.size(0), start, ids.size(1)))  # [R, m, E + C]
         h, c = list(hidden[0].unbind(0)), list(hidden[1].unbind(0))  # L x [R, H]
         outputs = []
         for t in range(ids.size(1)):
-            out = x[:, t]  # [R, E]
+            out = x[:, t]  # [R, E + C]
             for i, (w, norm) in enumerate(zip(weights, model.norms, strict=True)):
                 h[i], c[i] = torch.lstm_cell(out, (h[i], c[i]), *w)
                 out = norm(h[i])  # dropout is the identity in eval mode
@@ -269,7 +284,7 @@ def _search(
     for stop in [*blanks, n - 1]:
         # Feed positions start..stop-1 (the last chosen blank, then fixed tokens): the logits
         # predict positions start+1..stop. [R, m] -> [R, m, V]
-        logits, hidden = step(chosen[:, start:stop], hidden)
+        logits, hidden = step(chosen[:, start:stop], hidden, start)
         log_probs = torch.log_softmax(logits, dim=-1)
         fixed = template[start + 1 : stop + (stop == n - 1)]  # known targets, END included
         if fixed.numel():
@@ -300,15 +315,16 @@ def _search(
     return [*paths, chosen[-1]] if guard else paths
 
 
-def _log_prob(model: ChoraleLSTM, ids: torch.Tensor) -> float:
+def _log_prob(model: ChoraleLSTM, ids: torch.Tensor, condition: torch.Tensor | None) -> float:
     """Log-probability of the ids [n] after the first, in one pass (the one scale we report)."""
-    logits, _ = model(ids[None, :-1])  # [1, n-1, V]
+    features = None if condition is None else condition[None, :-1]  # [1, n-1, C]
+    logits, _ = model(ids[None, :-1], None, features)  # [1, n-1, V]
     log_probs = torch.log_softmax(logits[0], dim=-1)  # [n-1, V]
     return float(log_probs.gather(1, ids[1:, None]).double().sum())
 
 
 def harmonize(
-    model: ChoraleLSTM,
+    model: ChoraleLSTM | Harmonizer,
     vocab: Vocabulary,
     masked_tokens: Sequence[str],
     method: str = "greedy",
@@ -320,9 +336,10 @@ def harmonize(
         raise HarmonizationError(f"unknown method {method!r}: use one of {', '.join(METHODS)}")
     if beam_width < 1:
         raise HarmonizationError(f"beam width must be at least 1, got {beam_width}")
-    if model.config.vocab_size != len(vocab):
+    decoder = model.decoder if isinstance(model, Harmonizer) else model
+    if decoder.config.vocab_size != len(vocab):
         raise HarmonizationError(
-            f"the model has {model.config.vocab_size} outputs, the vocabulary {len(vocab)} tokens"
+            f"the model has {decoder.config.vocab_size} outputs, the vocabulary {len(vocab)} tokens"
         )
     layout = frame_layout(masked_tokens)
     slots = [masked_tokens[p] for frame in layout for p in frame]
@@ -335,22 +352,59 @@ def harmonize(
     template = torch.tensor(vocab.encode(masked_tokens), device=device)
     width = beam_width if method == "beam" else 1
     with _decoding(model):
+        condition = _condition(model, vocab, template, layout)
         # Beam search can drop the greedy path: follow it alongside (guard) and keep the better.
         # Both are rescored in one pass each, as greedy's own result is, so that beam >= greedy
         # holds exactly whenever the guard row retraces greedy's path.
-        paths = _search(_stepper(model), template, rules, vocab.id(BLANK), width, width > 1)
+        paths = _search(
+            _stepper(decoder, condition), template, rules, vocab.id(BLANK), width, width > 1
+        )
         if len(paths) == 2 and torch.equal(paths[0], paths[1]):
             paths = paths[:1]  # the beam's best is the greedy path: one rescoring will do
-        scored = [(_log_prob(model, ids), -i, ids) for i, ids in enumerate(paths)]
+        scored = [(_log_prob(decoder, ids, condition), -i, ids) for i, ids in enumerate(paths)]
         log_prob, _, ids = max(scored, key=lambda s: s[:2])
     return Harmonization(vocab.decode(ids.tolist()), log_prob)
 
 
-def stream_log_prob(model: ChoraleLSTM, vocab: Vocabulary, tokens: Sequence[str]) -> float:
-    """Log-probability of a complete stream (every token after the first), as harmonize scores."""
+def stream_log_prob(
+    model: ChoraleLSTM | Harmonizer,
+    vocab: Vocabulary,
+    tokens: Sequence[str],
+    masked_tokens: Sequence[str] | None = None,
+) -> float:
+    """Log-probability of a complete stream (every token after the first), as harmonize scores.
+
+    A harmonizer scores it as the filling of ``masked_tokens`` (required for one).
+    """
     ids = torch.tensor(vocab.encode(tokens), device=next(model.parameters()).device)
+    decoder = model.decoder if isinstance(model, Harmonizer) else model
+    if isinstance(model, Harmonizer) and masked_tokens is None:
+        raise HarmonizationError("a harmonizer scores a stream against its masked input")
     with _decoding(model):
-        return _log_prob(model, ids)
+        masked = tokens if masked_tokens is None else masked_tokens
+        template = torch.tensor(vocab.encode(masked), device=ids.device)
+        condition = _condition(model, vocab, template, frame_layout(masked))
+        return _log_prob(decoder, ids, condition)
+
+
+def _condition(
+    model: ChoraleLSTM | Harmonizer,
+    vocab: Vocabulary,
+    template: torch.Tensor,
+    layout: list[list[int]],
+) -> torch.Tensor | None:
+    """Features of each position of the masked stream ``template`` [n] -> [n, C] or None.
+
+    The harmonizer's context of the fixed voices, or, for the length-aware language model, how
+    far through the (known) length of the piece each position is.
+    """
+    frame_end = vocab.id(FRAME_END)
+    if isinstance(model, Harmonizer):
+        frames = frame_batch([template.tolist()], [layout], vocab, template.device)
+        return model.condition(template[None], frames, frame_end)[0]
+    if model.config.condition_dim:
+        return stream_length_features(template[None], frame_end, vocab.id(PAD))[0]
+    return None
 
 
 @contextmanager

@@ -54,6 +54,8 @@ from composer.encoding import (
     transpose_chorale,
 )
 from composer.harmonize import Harmonization, harmonize, mask_tokens
+from composer.harmonizer import Harmonizer
+from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file
 from composer.model import ChoraleLSTM
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
@@ -71,10 +73,6 @@ TEXT_SUFFIXES = (".txt",)
 BAR = 4 * FRAMES_PER_QUARTER  # frames in a 4/4 bar
 VOICE_WORDS = ("soprano", "alto", "tenor", "bass")
 VOICE_INSTRUMENTS = (instrument.Soprano, instrument.Alto, instrument.Tenor, instrument.Bass)
-
-
-class MelodyError(ValueError):
-    """A melody that cannot be read or harmonized; the message says why."""
 
 
 @dataclass
@@ -106,6 +104,9 @@ def read_melody(path: str | Path) -> Melody:
         )
     if not path.is_file():
         raise MelodyError(f"{path}: no such file")
+    # Size, note count and XML entities are checked before anything parses the file.
+    kind = "mxl" if suffix == ".mxl" else "musicxml" if suffix in SCORE_SUFFIXES else "text"
+    check_melody_file(path, "midi" if suffix in MIDI_SUFFIXES else kind)
     if suffix in TEXT_SUFFIXES:
         try:
             return parse_text_melody(path.read_text(encoding="utf-8"))
@@ -116,11 +117,17 @@ def read_melody(path: str | Path) -> Melody:
 
 _TEXT_NOTE = re.compile(r"^([A-Ga-g])(##|#|bb|b|--|-)?(\d)(?::([^:^]+))?(\^)?$")
 _TEXT_REST = re.compile(r"^[rR](?::([^:^]+))?$")
+# Digits only, and few: Fraction("1e9999999") alone would take minutes and a lot of memory.
+_TEXT_DURATION = re.compile(r"\d{1,4}(\.\d{1,4})?|\d{1,4}/\d{1,4}")
 
 
 def _text_duration(text: str | None, item: str) -> int:
     if text is None:
         return FRAMES_PER_QUARTER
+    if not _TEXT_DURATION.fullmatch(text):
+        raise MelodyError(
+            f"item {item!r}: {text!r} is not a duration in quarter notes (like 1, 0.5, 3/4)"
+        )
     try:
         quarters = Fraction(text)
     except (ValueError, ZeroDivisionError) as error:
@@ -159,6 +166,8 @@ def parse_text_melody(text: str) -> Melody:
                     "(r, r:2) nor a bar line (|)"
                 )
             cursor += frames
+            if cursor > MAX_MELODY_FRAMES:  # refused here, before the rest is read
+                raise _too_long(cursor, f"at item {item!r}")
     _check_bars(bars, cursor)
     return _melody(notes, cursor, spelling)
 
@@ -219,9 +228,19 @@ def _read_score_file(path: Path, midi: bool) -> Melody:
     return _melody(notes, frames, spelling)
 
 
+def _too_long(frames: int, where: str) -> MelodyError:
+    bars = MAX_MELODY_FRAMES // BAR
+    return MelodyError(
+        f"the melody runs to {Fraction(frames, FRAMES_PER_QUARTER)} quarter notes {where}; "
+        f"the harmonizer takes at most {bars} bars of 4/4 ({bars * 4} quarter notes)"
+    )
+
+
 def _melody(notes: list[Note], frames: int, spelling: dict[int, str]) -> Melody:
     if not notes:
         raise MelodyError("the melody has no notes")
+    if frames > MAX_MELODY_FRAMES:
+        raise _too_long(frames, "in all")
     span = notes[-1].end - notes[0].start
     if span < FRAMES_PER_QUARTER:
         raise MelodyError(
@@ -288,7 +307,7 @@ def melody_to_tokens(melody: Melody, voices: str, semitones: int) -> list[str]:
 
 
 def harmonize_melody(
-    model: ChoraleLSTM,
+    model: ChoraleLSTM | Harmonizer,
     vocab: Vocabulary,
     melody: Melody,
     voices: str = "ATB",

@@ -22,6 +22,10 @@ class ModelConfig:
     num_layers: int = 3
     dropout: float = 0.3
     layer_norm: bool = False  # BachBot had batch-norm between layers; LayerNorm suits RNNs better
+    # Extra features per input position, fed to the first layer beside the token's embedding
+    # (0: none, BachBot's model). The length-aware composer gives 3 (composer.conditioning),
+    # the harmonizer the context of the fixed voices around each frame (composer.harmonizer).
+    condition_dim: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -33,7 +37,9 @@ class ChoraleLSTM(nn.Module):
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim)
         # One nn.LSTM per layer so that dropout and normalisation can sit between layers.
-        sizes = [config.embedding_dim] + [config.hidden_size] * config.num_layers
+        sizes = [config.embedding_dim + config.condition_dim] + [
+            config.hidden_size
+        ] * config.num_layers
         self.layers = nn.ModuleList(
             nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(config.num_layers)
         )
@@ -45,9 +51,12 @@ class ChoraleLSTM(nn.Module):
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
 
     def forward(
-        self, input_ids: torch.Tensor, hidden: Hidden | None = None
+        self,
+        input_ids: torch.Tensor,
+        hidden: Hidden | None = None,
+        condition: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, Hidden]:
-        x = self.embedding(input_ids)  # [B, T, E]
+        x = self.embed(input_ids, condition)  # [B, T, E + C]
         h_out, c_out = [], []
         for i, (lstm, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
             state = None if hidden is None else (hidden[0][i : i + 1], hidden[1][i : i + 1])
@@ -56,6 +65,40 @@ class ChoraleLSTM(nn.Module):
             h_out.append(h)
             c_out.append(c)
         return self.head(x), (torch.cat(h_out), torch.cat(c_out))  # [B, T, V], ([L,B,H], [L,B,H])
+
+    def embed(self, input_ids: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """The first layer's input: [B, T] ids (+ [B, T, C] condition) -> [B, T, E + C]."""
+        x = self.embedding(input_ids)
+        if self.config.condition_dim == 0:
+            if condition is not None:
+                raise ValueError("this model takes no condition")
+            return x
+        if condition is None or condition.shape != (*input_ids.shape, self.config.condition_dim):
+            shape = None if condition is None else tuple(condition.shape)
+            raise ValueError(
+                f"condition must be [B, T, {self.config.condition_dim}] beside ids "
+                f"{tuple(input_ids.shape)}, got {shape}"
+            )
+        return torch.cat([x, condition.to(x.dtype)], dim=-1)
+
+    def grow_condition(self, condition_dim: int) -> ChoraleLSTM:
+        """A copy that also reads ``condition_dim`` features, starting as this very model.
+
+        The new input columns of the first layer start at zero, so the copy computes exactly what
+        this model computes until training teaches it to use the features: fine-tuning from the
+        shipped language model instead of training from scratch.
+        """
+        config = ModelConfig(**{**self.config.to_dict(), "condition_dim": condition_dim})
+        grown = ChoraleLSTM(config)
+        state = self.state_dict()
+        first = grown.layers[0]
+        weight = torch.zeros_like(first.weight_ih_l0)  # [4H, E + C]
+        weight[:, : self.config.embedding_dim + self.config.condition_dim] = state[
+            "layers.0.weight_ih_l0"
+        ]
+        state = {**state, "layers.0.weight_ih_l0": weight}
+        grown.load_state_dict(state)
+        return grown
 
     @staticmethod
     def detach(hidden: Hidden) -> Hidden:

@@ -7,14 +7,26 @@ end. ``grammar=False`` samples the raw model, as BachBot did. A piece is valid w
 END within ``max_frames``, decodes without error, every voice sings, and its length is between
 ``min_frames`` and ``max_frames`` (BachBot kept 100-400 frames). Invalid pieces are rejected and
 replaced by fresh draws; the count and the reasons are reported.
+
+A length-aware model (``condition_dim`` 3, from ``python -m composer finetune --kind length``) is
+also told, at every token, how far through a piece of a target length it is
+(:mod:`composer.conditioning`). Each piece's target is drawn, with the seed, from the lengths of
+the training chorales that lie within ``min_frames``-``max_frames`` (``composer/data/
+train_frames.json``; 301 of 316), or given as ``lengths``. The model, not the sampler, still
+decides where the piece ends: END is drawn at the model's own probability.
 """
 
 from __future__ import annotations
 
+import json
+import random
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 
+from composer.conditioning import LENGTH_FEATURES, length_features
 from composer.encoding import (
     END,
     FRAME_END,
@@ -28,6 +40,22 @@ from composer.model import ChoraleLSTM
 
 MIN_FRAMES = 100
 MAX_FRAMES = 400
+TRAIN_FRAMES_PATH = Path(__file__).resolve().parent / "data" / "train_frames.json"
+
+
+def is_length_aware(model: ChoraleLSTM) -> bool:
+    return model.config.condition_dim == LENGTH_FEATURES
+
+
+def draw_lengths(
+    n: int, seed: int, min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES
+) -> list[int]:
+    """``n`` target lengths in frames, drawn with ``seed`` from Bach's training chorales."""
+    frames = json.loads(TRAIN_FRAMES_PATH.read_text()).values()
+    usable = sorted(f for f in frames if min_frames <= f <= max_frames)
+    if not usable:
+        raise ValueError(f"no training chorale is {min_frames}-{max_frames} frames long")
+    return random.Random(seed).choices(usable, k=n)
 
 
 @dataclass
@@ -49,10 +77,19 @@ def sample_tokens(
     max_frames: int = MAX_FRAMES,
     min_frames: int = MIN_FRAMES,
     grammar: bool = True,
+    lengths: Sequence[int] | None = None,
 ) -> list[list[str]]:
-    """``n`` token streams from START until END or ``max_frames + 1`` frames (unvalidated)."""
+    """``n`` token streams from START until END or ``max_frames + 1`` frames (unvalidated).
+
+    ``lengths``: target frames per piece for a length-aware model (default: drawn, see above).
+    """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
+    if not isinstance(model, ChoraleLSTM):
+        raise ValueError(
+            f"a {type(model).__name__} fills voices under fixed ones and cannot compose freely: "
+            "use a language model checkpoint such as composer/checkpoints/bachbot_length.pt"
+        )
     device = next(model.parameters()).device
     model.eval()
     generator = torch.Generator(device=device).manual_seed(seed)
@@ -66,8 +103,16 @@ def sample_tokens(
     frames = torch.zeros(n, dtype=torch.long, device=device)
     rules = FrameGrammar(vocabulary, device) if grammar else None
     state = rules.start(n) if rules else None
+    targets = None
+    if is_length_aware(model):
+        lengths = draw_lengths(n, seed, min_frames, max_frames) if lengths is None else lengths
+        if len(lengths) != n or min(lengths) < 1:
+            raise ValueError(f"need {n} positive target lengths, got {list(lengths)}")
+        targets = torch.tensor(list(lengths), device=device)  # [n]
     for _ in range(max_tokens):
-        logits, hidden = model(current, hidden)  # [n, 1, V]
+        # The next token belongs to frame `frames` (the |||s so far): its features, [n, 1, 3].
+        condition = None if targets is None else length_features(frames[:, None], targets)
+        logits, hidden = model(current, hidden, condition)  # [n, 1, V]
         current = _draw(logits[:, -1], temperature, end, generator, rules, state, min_frames)
         if rules is not None:
             state = rules.advance(state, current[:, 0])

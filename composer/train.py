@@ -22,6 +22,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from composer import checkpoint
+from composer.conditioning import stream_length_features
 from composer.dataset import batchify, epoch_stream, windows
 from composer.encoding import FRAME_END, PAD, Vocabulary, load_vocabulary
 from composer.model import ChoraleLSTM, ModelConfig, pick_device
@@ -108,7 +109,10 @@ def evaluate(
         for row, chorale in enumerate(batch):
             ids[row, : len(chorale)] = torch.tensor(chorale)
         ids = ids.to(device)
-        logits, _ = model(ids[:, :-1])  # [B, T-1, V]
+        condition = None
+        if model.config.condition_dim:  # the length-aware model: told each chorale's true length
+            condition = stream_length_features(ids, frame_end, pad)[:, :-1]  # [B, T-1, 3]
+        logits, _ = model(ids[:, :-1], None, condition)  # [B, T-1, V]
         targets = ids[:, 1:]
         loss = nn.functional.cross_entropy(
             logits.reshape(-1, logits.size(-1)),

@@ -188,8 +188,8 @@ def test_the_stepper_computes_what_the_model_computes(vocabulary):
     expected, (h, c) = model(ids)
     step = _stepper(model)
     with torch.no_grad():
-        _, hidden = step(ids[:, :5], None)
-        logits, (h2, c2) = step(ids[:, 5:], hidden)
+        _, hidden = step(ids[:, :5], None, 0)
+        logits, (h2, c2) = step(ids[:, 5:], hidden, 5)
     assert torch.allclose(logits, expected[:, 5:], atol=1e-5)
     assert torch.allclose(h2, h, atol=1e-5) and torch.allclose(c2, c, atol=1e-5)
 

@@ -1,0 +1,44 @@
+"""Command line of ``python -m composer finetune``: the length-aware composer or the harmonizer.
+
+Flags mirror :class:`composer.finetune.FineTuneConfig`; ``--save`` copies the best checkpoint to
+where the project ships it (``composer/checkpoints/harmonizer.pt`` for the harmonizer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+from dataclasses import fields
+from pathlib import Path
+
+from composer.cli_train import corpus_ids
+from composer.finetune import KINDS, FineTuneConfig, finetune
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    defaults = FineTuneConfig()
+    for field in fields(FineTuneConfig):
+        flag = "--" + field.name.replace("_", "-")
+        default = getattr(defaults, field.name)
+        if field.name == "kind":
+            parser.add_argument(flag, choices=KINDS, default=default)
+            continue
+        kind = {"max_minutes": float, "threads": int}.get(field.name, type(default))
+        parser.add_argument(flag, type=kind, default=default, help=f"default {default}")
+    parser.add_argument("--out", type=Path, help="run folder (default runs/finetune-KIND)")
+    parser.add_argument("--save", type=Path, help="also copy the best checkpoint here")
+
+
+def run(args: argparse.Namespace) -> int:
+    config = FineTuneConfig(**{f.name: getattr(args, f.name) for f in fields(FineTuneConfig)})
+    out = args.out or REPO_ROOT / "runs" / f"finetune-{config.kind}"
+    best = finetune(config, corpus_ids("train"), corpus_ids("validation"), out)
+    print(json.dumps({"best": best, "checkpoint": str(out / "best.pt")}))
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(out / "best.pt", args.save)
+        shutil.copyfile(out / "best.json", args.save.with_suffix(".json"))
+    return 0

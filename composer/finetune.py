@@ -1,0 +1,281 @@
+"""Fine-tuning the shipped language model into the length-aware composer or the harmonizer.
+
+Both start from ``composer/checkpoints/bachbot.pt`` with new, zero-weighted inputs beside each
+token (``ChoraleLSTM.grow_condition``), so epoch 0 *is* the language model, and both train on
+whole chorales (START ... END, padded in batches of similar length) with teacher forcing:
+
+* ``length``: the features of :mod:`composer.conditioning` (how far through a piece of the
+  chorale's true length each token is). Validation: nats per token on the validation chorales,
+  the figure ``evaluate`` reports.
+* ``harmonizer``: each chorale has a random set of voices blanked (three times in four one of the
+  masks that eval-harmonization scores, S A T B AT ATB; else any other proper subset) and the
+  bidirectional frame encoder of :mod:`composer.harmonizer` reads the masked frames. Validation:
+  nats per *blanked* token over the validation chorales under each of the six masks, the
+  teacher-forced counterpart of the harmonization error rates.
+
+Each epoch draws its order, shifts and masks from (seed, epoch) alone. The best epoch by
+validation is saved (``best.pt``), and the latest (``last.pt``), with ``log.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from composer import checkpoint
+from composer.conditioning import LENGTH_FEATURES, stream_length_features
+from composer.dataset import transpose_ids, transposition_table
+from composer.encoding import BLANK, FRAME_END, PAD, VOICES, Vocabulary
+from composer.harmonize import frame_layout
+from composer.harmonizer import Harmonizer, frame_batch
+from composer.model import ChoraleLSTM, pick_device
+
+KINDS = ("length", "harmonizer")
+EVAL_MASKS = ("S", "A", "T", "B", "AT", "ATB")
+# Every non-empty proper subset of the four voices, as voice indices.
+ALL_MASKS = [[v for v in range(4) if bits >> v & 1] for bits in range(1, 15)]  # 14 masks
+
+
+@dataclass
+class FineTuneConfig:
+    kind: str = "harmonizer"
+    base: str = str(checkpoint.DEFAULT_CHECKPOINT)
+    epochs: int = 20
+    batch_size: int = 16
+    lr: float = 1e-3
+    lr_decay: float = 0.5  # after each epoch without a better validation score
+    patience: int = 4  # stop after this many epochs without one
+    grad_clip: float = 5.0
+    transpose: int = 3
+    eval_mask_share: float = 0.75  # harmonizer: how often a training mask is one of EVAL_MASKS
+    encoder_hidden: int = 128
+    encoder_layers: int = 2
+    seed: int = 0
+    threads: int | None = None
+    max_minutes: float | None = None
+    device: str = "auto"
+
+
+def build_model(config: FineTuneConfig) -> tuple[nn.Module, Vocabulary]:
+    """The model to fine-tune, starting as the base language model."""
+    base, vocabulary, _ = checkpoint.load(config.base)
+    if not isinstance(base, ChoraleLSTM) or base.config.condition_dim:
+        raise ValueError(f"{config.base} is not a plain language model to start from")
+    if config.kind == "length":
+        return base.grow_condition(LENGTH_FEATURES), vocabulary
+    if config.kind == "harmonizer":
+        model = Harmonizer.from_language_model(
+            base, encoder_hidden=config.encoder_hidden, encoder_layers=config.encoder_layers
+        )
+        return model, vocabulary
+    raise ValueError(f"unknown kind {config.kind!r}: use one of {', '.join(KINDS)}")
+
+
+def _padded(streams: Sequence[Sequence[int]], pad: int) -> torch.Tensor:
+    width = max(len(s) for s in streams)
+    ids = torch.full((len(streams), width), pad, dtype=torch.long)
+    for row, stream in enumerate(streams):
+        ids[row, : len(stream)] = torch.as_tensor(stream, dtype=torch.long)
+    return ids
+
+
+def _masked(ids: list[int], layout: list[list[int]], voices: list[int], blank: int) -> list[int]:
+    masked = list(ids)
+    for slots in layout:
+        for v in voices:
+            masked[slots[v]] = blank
+    return masked
+
+
+def batch_loss(
+    model: nn.Module,
+    vocabulary: Vocabulary,
+    streams: Sequence[list[int]],
+    layouts: Sequence[list[list[int]]] | None,
+    masks: Sequence[list[int]] | None,
+    device: torch.device,
+    only_blanks: bool = False,
+) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy (nats) of a batch of whole chorales, and the tokens it covers.
+
+    ``only_blanks``: count only the targets at blanked positions (harmonizer validation).
+    """
+    pad, frame_end = vocabulary.id(PAD), vocabulary.id(FRAME_END)
+    ids = _padded(streams, pad).to(device)  # [B, T]
+    targets = ids[:, 1:]
+    if isinstance(model, Harmonizer):
+        blank = vocabulary.id(BLANK)
+        masked = [
+            _masked(s, lay, m, blank) for s, lay, m in zip(streams, layouts, masks, strict=True)
+        ]
+        masked_ids = _padded(masked, pad).to(device)
+        frames = frame_batch(masked, layouts, vocabulary, device)
+        condition = model.condition(masked_ids, frames, frame_end)[:, :-1]  # [B, T-1, C]
+        if only_blanks:
+            targets = targets.masked_fill(masked_ids[:, 1:] != blank, pad)
+    else:
+        condition = stream_length_features(ids, frame_end, pad)[:, :-1]  # [B, T-1, 3]
+    logits, _ = model(ids[:, :-1], None, condition)  # [B, T-1, V]
+    loss = nn.functional.cross_entropy(
+        logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=pad, reduction="sum"
+    )
+    return loss, int((targets != pad).sum())
+
+
+@torch.no_grad()
+def validate(
+    model: nn.Module,
+    vocabulary: Vocabulary,
+    chorales: Sequence[list[int]],
+    device: torch.device,
+    batch_size: int = 16,
+) -> dict:
+    """Length model: nats/token. Harmonizer: nats per blanked token, per mask and on average."""
+    model.eval()
+    order = sorted(range(len(chorales)), key=lambda i: len(chorales[i]))
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    tokens = vocabulary.decode
+    if not isinstance(model, Harmonizer):
+        total, count = 0.0, 0
+        for batch in batches:
+            loss, n = batch_loss(
+                model, vocabulary, [chorales[i] for i in batch], None, None, device
+            )
+            total, count = total + loss.item(), count + n
+        return {"validation_loss": total / count}
+    layouts = [frame_layout(tokens(c)) for c in chorales]
+    scores = {}
+    for mask in EVAL_MASKS:
+        voices = [VOICES.index(v) for v in mask]
+        total, count = 0.0, 0
+        for batch in batches:
+            loss, n = batch_loss(
+                model,
+                vocabulary,
+                [chorales[i] for i in batch],
+                [layouts[i] for i in batch],
+                [voices] * len(batch),
+                device,
+                only_blanks=True,
+            )
+            total, count = total + loss.item(), count + n
+        scores[mask] = round(total / count, 5)
+    return {"validation_loss": sum(scores.values()) / len(scores), "per_mask": scores}
+
+
+def _epoch_batches(
+    chorales: Sequence[list[int]], batch_size: int, rng: random.Random
+) -> list[list[int]]:
+    """Shuffled batches of chorales of similar length (less padding, same data each epoch)."""
+    order = list(range(len(chorales)))
+    rng.shuffle(order)
+    pool = batch_size * 8
+    batches = []
+    for start in range(0, len(order), pool):
+        chunk = sorted(order[start : start + pool], key=lambda i: len(chorales[i]))
+        batches += [chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size)]
+    rng.shuffle(batches)
+    return batches
+
+
+def _draw_mask(rng: random.Random, eval_share: float) -> list[int]:
+    if rng.random() < eval_share:
+        return [VOICES.index(v) for v in rng.choice(EVAL_MASKS)]
+    return rng.choice(ALL_MASKS)
+
+
+def finetune(
+    config: FineTuneConfig,
+    train_chorales: Sequence[list[int]],
+    validation_chorales: Sequence[list[int]],
+    out_dir: Path,
+    progress: bool = True,
+) -> dict:
+    """Fine-tune; returns the best epoch's log entry. Writes best.pt and log.json."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    device = pick_device(config.device)
+    model, vocabulary = build_model(config)
+    model.to(device)
+    decode = vocabulary.decode
+    layouts = [frame_layout(decode(c)) for c in train_chorales]  # positions survive transposing
+    tables = {
+        s: transposition_table(vocabulary, s)
+        for s in range(-config.transpose, 1 + config.transpose)
+    }
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    start_scores = validate(model, vocabulary, validation_chorales, device)
+    history = [{"epoch": 0, **start_scores, "lr": config.lr}]
+    if progress:
+        print(json.dumps(history[0]), flush=True)
+    best, best_entry, stale, lr = start_scores["validation_loss"], history[0], 0, config.lr
+    started = time.monotonic()
+    meta = asdict(config)
+    for epoch in range(1, config.epochs + 1):
+        rng = random.Random(config.seed * 100_003 + epoch)
+        torch.manual_seed(config.seed * 100_003 + epoch)
+        model.train()
+        for group in optimizer.param_groups:
+            group["lr"] = lr
+        batches = _epoch_batches(train_chorales, config.batch_size, rng)
+        total, count, epoch_start = 0.0, 0, time.monotonic()
+        bar = tqdm(batches, desc=f"{config.kind} epoch {epoch}", disable=not progress)
+        for batch in bar:
+            streams, masks = [], []
+            for i in batch:
+                shifted = transpose_ids(
+                    train_chorales[i], tables[rng.randint(-config.transpose, config.transpose)]
+                )
+                streams.append(shifted if shifted is not None else train_chorales[i])
+                masks.append(_draw_mask(rng, config.eval_mask_share))
+            loss, n = batch_loss(
+                model, vocabulary, streams, [layouts[i] for i in batch], masks, device
+            )
+            optimizer.zero_grad(set_to_none=True)
+            (loss / n).backward()
+            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+            optimizer.step()
+            total, count = total + loss.item(), count + n
+            bar.set_postfix(loss=f"{total / count:.3f}", lr=f"{lr:.1e}")
+        scores = validate(model, vocabulary, validation_chorales, device)
+        seconds = time.monotonic() - epoch_start
+        entry = {
+            "epoch": epoch,
+            "train_loss": round(total / count, 5),
+            **scores,
+            "lr": lr,
+            "seconds": round(seconds, 1),
+        }
+        history.append(entry)
+        if progress:
+            print(json.dumps(entry), flush=True)
+        if scores["validation_loss"] < best:
+            best, best_entry, stale = scores["validation_loss"], entry, 0
+            checkpoint.save(out_dir / "best.pt", model, vocabulary, meta, epoch, best, history)
+        else:
+            stale += 1
+            lr *= config.lr_decay
+        # The latest epoch too: a length-aware model is chosen by how its pieces end as well.
+        checkpoint.save(
+            out_dir / "last.pt", model, vocabulary, meta, epoch, scores["validation_loss"], history
+        )
+        (out_dir / "log.json").write_text(json.dumps(history, indent=1) + "\n")
+        if stale >= config.patience:
+            break
+        if (
+            config.max_minutes is not None
+            and (time.monotonic() - started) / 60 > config.max_minutes
+        ):
+            break
+    return best_entry
