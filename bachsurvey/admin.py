@@ -49,7 +49,8 @@ class BatchForm(forms.ModelForm):
         fields = BATCH_PARAMETERS
         help_texts = {
             "voices": "harmonize: S, A, T, B, AT or ATB; free: leave blank",
-            "checkpoint": "blank: the shipped checkpoint (GENERATION_CHECKPOINT)",
+            "checkpoint": "blank: the shipped composer (GENERATION_CHECKPOINT) for free pieces, "
+            "the shipped harmonizer (HARMONIZATION_CHECKPOINT) for harmonizations",
         }
 
     def clean_count(self) -> int:

@@ -50,7 +50,9 @@ def prepare(batch: Batch) -> Batch:
     if batch.mode == Batch.Mode.FREE:
         batch.voices = "SATB"
     batch.voices = batch.voices.upper()
-    batch.checkpoint = batch.checkpoint or settings.GENERATION_CHECKPOINT
+    free = batch.mode == Batch.Mode.FREE
+    default = settings.GENERATION_CHECKPOINT if free else settings.HARMONIZATION_CHECKPOINT
+    batch.checkpoint = batch.checkpoint or default
     batch.name = batch.name or batch_name(batch)
     return batch
 

@@ -125,9 +125,18 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # --- Generation batches (bachsurvey.batches, run by the Celery task generate_batch) ---
-GENERATION_CHECKPOINT = env_str(
-    "GENERATION_CHECKPOINT", str(BASE_DIR / "composer" / "checkpoints" / "bachbot.pt")
-)
+_CHECKPOINTS = BASE_DIR / "composer" / "checkpoints"
+
+
+def _shipped(name: str) -> str:
+    """A fine-tuned checkpoint that ships in composer/checkpoints, else the language model."""
+    path = _CHECKPOINTS / name
+    return str(path if path.exists() else _CHECKPOINTS / "bachbot.pt")
+
+
+# Free pieces: the length-aware composer; harmonization batches: the harmonizer.
+GENERATION_CHECKPOINT = env_str("GENERATION_CHECKPOINT", _shipped("bachbot_length.pt"))
+HARMONIZATION_CHECKPOINT = env_str("HARMONIZATION_CHECKPOINT", _shipped("harmonizer.pt"))
 GENERATION_DEVICE = env_str("GENERATION_DEVICE", "auto")  # auto: CUDA when present, else CPU
 GENERATION_DEVICE_BATCH = env_int("GENERATION_DEVICE_BATCH", 64, minimum=1)  # pieces per pass
 # torch's CPU threads in a worker: more threads than free cores make sampling far slower.

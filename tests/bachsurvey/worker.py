@@ -43,6 +43,7 @@ class Worker:
             "CELERY_VISIBILITY_TIMEOUT": str(VISIBILITY_TIMEOUT_S),
             "DJANGO_MEDIA_ROOT": str(media_root),
             "GENERATION_CHECKPOINT": str(settings.GENERATION_CHECKPOINT),
+            "HARMONIZATION_CHECKPOINT": str(settings.HARMONIZATION_CHECKPOINT),
             "GENERATION_TORCH_THREADS": "1",  # a loaded 2-core machine
             "PYTHONUNBUFFERED": "1",
         }

@@ -36,7 +36,11 @@ class Command(BaseCommand):
         parser.add_argument("--count", type=int, help="pieces (and questions) to make")
         parser.add_argument("--temperature", type=float, default=0.8, help="free composition")
         parser.add_argument("--seed", type=int, default=0)
-        parser.add_argument("--checkpoint", default="", help="default: GENERATION_CHECKPOINT")
+        parser.add_argument(
+            "--checkpoint",
+            default="",
+            help="default: GENERATION_CHECKPOINT (free), HARMONIZATION_CHECKPOINT",
+        )
         parser.add_argument("--method", choices=Batch.Method.values, default="beam")
         parser.add_argument("--beam-width", type=int, default=5)
         parser.add_argument("--frames", type=int, default=64, help="longest clip, in sixteenths")
