@@ -23,9 +23,11 @@ import shutil
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
@@ -304,46 +306,102 @@ class Results:
     score_distribution: list[int]  # finished participants by number of correct answers, 0..5
 
 
-def results(participant: Participant) -> Results:
-    """The participant's score and everyone's so far (withdrawn answers are already deleted)."""
-    mine = Answer.objects.filter(assignment__participant=participant)
-    everyone = Answer.objects.all()
-    by_category = {
-        row["category"]: row
-        for row in everyone.values(category=F("assignment__question__category")).annotate(
-            n=Count("id"), correct=Count("id", filter=Q(correct=True))
-        )
-    }
-    my_rows = {
-        row["category"]: row
-        for row in mine.values(category=F("assignment__question__category")).annotate(
-            n=Count("id"), correct=Count("id", filter=Q(correct=True))
-        )
-    }
-    categories = [
-        CategoryResult(
-            category=category.value,
-            label=category.label,
-            your_correct=my_rows.get(category, {}).get("correct", 0),
-            your_answered=my_rows.get(category, {}).get("n", 0),
-            everyone_correct=by_category.get(category, {}).get("correct", 0),
-            everyone_answered=by_category.get(category, {}).get("n", 0),
-        )
-        for category in Category
-    ]
+# Everyone's figures aggregate every answer, so their cost grows with the survey: at a few
+# thousand answers they were most of a results request, and on a busy day they would be all of
+# it. They are computed at most once per EVERYONE_CACHE_SECONDS per cache (per process with the
+# default local-memory cache, once for all processes with Redis) and may lag others' latest
+# answers by that much; a participant's own answers always count (see results()).
+EVERYONE_CACHE_SECONDS = 10
+_EVERYONE_KEY = "bachsurvey:results:everyone"
+
+
+@dataclass(frozen=True)
+class Everyone:
+    """Everyone's figures as of ``until``: answers stored and participants finished by then."""
+
+    until: datetime
+    by_category: dict[str, tuple[int, int]]  # answered, correct
+    participants: int
+    distribution: list[int]  # finished participants by number of correct answers, 0..5
+
+
+def _everyone(until: datetime) -> Everyone:
+    answers = Answer.objects.filter(created_at__lte=until)
+    rows = answers.values(category=F("assignment__question__category")).annotate(
+        n=Count("id"), correct=Count("id", filter=Q(correct=True))
+    )
     scores = (
-        Participant.objects.filter(finished_at__isnull=False, withdrawn_at__isnull=True)
+        Participant.objects.filter(finished_at__lte=until, withdrawn_at__isnull=True)
         .annotate(score=Count("assignments", filter=Q(assignments__answer__correct=True)))
         .values_list("score", flat=True)
     )
     distribution = [0] * (QUESTIONS_PER_PARTICIPANT + 1)
     for score in scores:
         distribution[min(score, QUESTIONS_PER_PARTICIPANT)] += 1
+    return Everyone(
+        until=until,
+        by_category={row["category"]: (row["n"], row["correct"]) for row in rows},
+        participants=answers.values("assignment__participant").distinct().count(),
+        distribution=distribution,
+    )
+
+
+def everyone_so_far() -> Everyone:
+    """Everyone's figures, from the cache when a recent snapshot is there."""
+    try:
+        snapshot = cache.get(_EVERYONE_KEY)
+    except Exception:  # a cache that is down (Redis) costs freshness, never the request
+        snapshot = None
+    if snapshot is None:
+        snapshot = _everyone(until=timezone.now())
+        try:
+            cache.set(_EVERYONE_KEY, snapshot, EVERYONE_CACHE_SECONDS)
+        except Exception:
+            pass
+    return snapshot
+
+
+def results(participant: Participant) -> Results:
+    """The participant's score and everyone's so far (withdrawn answers are already deleted).
+
+    Everyone's figures come from a snapshot up to EVERYONE_CACHE_SECONDS old; the participant's
+    own answers (and finish) that are newer than the snapshot are added to it, so "everyone"
+    never shows less than "you".
+    """
+    mine = list(
+        Answer.objects.filter(assignment__participant=participant).values_list(
+            "assignment__question__category", "correct", "created_at"
+        )
+    )
+    snapshot = everyone_so_far()
+    yours: Counter[tuple[str, bool]] = Counter((category, ok) for category, ok, _ in mine)
+    newer: Counter[tuple[str, bool]] = Counter(
+        (category, ok) for category, ok, at in mine if at > snapshot.until
+    )
+    categories = []
+    for category in Category:
+        answered, correct = snapshot.by_category.get(category, (0, 0))
+        categories.append(
+            CategoryResult(
+                category=category.value,
+                label=category.label,
+                your_correct=yours[(category, True)],
+                your_answered=yours[(category, True)] + yours[(category, False)],
+                everyone_correct=correct + newer[(category, True)],
+                everyone_answered=answered + newer[(category, True)] + newer[(category, False)],
+            )
+        )
+    correct = sum(c.your_correct for c in categories)
+    distribution = list(snapshot.distribution)
+    finished = participant.finished_at
+    if finished is not None and finished > snapshot.until and not participant.withdrawn:
+        distribution[min(correct, QUESTIONS_PER_PARTICIPANT)] += 1
+    counted = any(at <= snapshot.until for *_, at in mine)  # the snapshot holds you already
     return Results(
-        correct=sum(c.your_correct for c in categories),
-        answered=sum(c.your_answered for c in categories),
+        correct=correct,
+        answered=len(mine),
         categories=categories,
-        everyone_participants=everyone.values("assignment__participant").distinct().count(),
+        everyone_participants=snapshot.participants + (1 if mine and not counted else 0),
         everyone_correct=sum(c.everyone_correct for c in categories),
         everyone_answered=sum(c.everyone_answered for c in categories),
         score_distribution=distribution,
