@@ -6,18 +6,21 @@ variable), or on the command line after `-c` (gunicorn's own flags win over this
 | variable | default | meaning |
 |---|---|---|
 | GUNICORN_BIND | 127.0.0.1:8000 | address, or several separated by commas |
-| WEB_CONCURRENCY | 2 x CPUs + 1 | worker processes |
-| GUNICORN_THREADS | 1 | threads per worker (above 1: the gthread worker) |
+| WEB_CONCURRENCY | CPUs + 1 | worker processes |
+| GUNICORN_THREADS | 4 | threads per worker (1: the sync worker, else gthread) |
 | GUNICORN_TIMEOUT | 30 | seconds a request may take before its worker is restarted |
 | GUNICORN_ACCESS_LOG | off | a path, or `-` for stdout; off by default (see below) |
 | GUNICORN_MAX_REQUESTS | 20000 | requests before a worker is replaced (with jitter), 0: never |
 
 Why these defaults (measured with benchmarks/load on a 2-core machine, README "Benchmarks"):
-every request is short and bound by the CPU (Python) and PostgreSQL round trips on loopback, so
-processes, not threads, are what scales; sync workers at 2 x CPUs + 1 keep the CPUs busy while
-some workers wait on PostgreSQL. A slow client (a phone on a bad network) would hold a sync
-worker for its whole upload, so in front of real users put a buffering proxy (nginx, or the
-cloud load balancer) before gunicorn, as gunicorn's own documentation asks.
+every request is short and spends its time in Python, so one process per core (plus one, to
+cover the moments a process waits on PostgreSQL) is what scales; a few threads per process
+overlap those waits and, above all, keep connections alive. gunicorn's sync worker closes every
+connection after one request and then waits for the client to close its side: against clients
+that keep connections open (browsers, the load client) that made a trivial request ~15x slower
+than the gthread worker here. A slow client (a phone on a bad network) holds a thread for its
+whole upload, so in front of real users put a buffering proxy (nginx, or the cloud load
+balancer) before gunicorn, as gunicorn's own documentation asks.
 """
 
 from __future__ import annotations
@@ -36,8 +39,8 @@ chdir = str(REPO)
 wsgi_app = "bachsurvey.wsgi:application"
 
 bind = env_list("GUNICORN_BIND", "127.0.0.1:8000")
-workers = env_int("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1, minimum=1)
-threads = env_int("GUNICORN_THREADS", 1, minimum=1)
+workers = env_int("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1, minimum=1)
+threads = env_int("GUNICORN_THREADS", 4, minimum=1)
 # gunicorn picks gthread by itself when threads > 1; say so explicitly for the reader.
 worker_class = "gthread" if threads > 1 else "sync"
 
@@ -49,6 +52,9 @@ preload_app = True
 timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 30  # a restart lets requests in flight finish (an answer being stored)
 keepalive = 5  # seconds an idle keep-alive connection stays open (gthread; sync closes at once)
+# Each thread keeps its own PostgreSQL connection (DATABASE_CONN_MAX_AGE): workers x threads
+# connections per machine, to keep under PostgreSQL's max_connections (100 by default) across
+# all web machines, or to put behind a pooler such as PgBouncer.
 
 # Replace each worker after this many requests (with jitter, so they do not all restart at once):
 # a safety net against slow memory growth in a long-running process.
