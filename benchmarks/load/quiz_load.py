@@ -529,8 +529,9 @@ def print_report(figures: dict[str, Any], args: argparse.Namespace, load: tuple[
         )
     cpu = figures["cpu_s"]
     out(
-        f"CPU seconds during the run: server {cpu['server']:.1f}, "
-        f"PostgreSQL {cpu['postgres']:.1f}, this client {cpu['client']:.1f}, "
+        f"CPU seconds during the run: server {cpu['server']:.1f}, PostgreSQL "
+        f"{'n/a (restarted)' if cpu['postgres'] < 0 else format(cpu['postgres'], '.1f')}, "
+        f"this client {cpu['client']:.1f}, "
         f"whole machine {cpu['machine_busy']:.1f} busy of {cpu['machine_total']:.1f}"
     )
 
