@@ -19,8 +19,10 @@ Input files, chosen by extension:
   quarter notes apart (the first may come earlier, after an upbeat) and no bar may run longer.
 
 Everything is quantised to sixteenths (one frame). A melody must span at least one beat, and lie
-within :data:`MELODY_RANGES` of its voice both as written and after transposition. Each failure
-raises :class:`MelodyError` naming the problem.
+within :data:`MELODY_RANGES` of its voice both as written and after transposition, and last at
+most 64 bars (:data:`composer.melody_guard.MAX_MELODY_FRAMES`). A file is checked before it is
+parsed (:mod:`composer.melody_guard`: size, note count, XML entity declarations), so a hostile one
+is refused quickly. Each failure raises :class:`MelodyError` naming the problem.
 
 Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to
 C major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the
@@ -55,7 +57,7 @@ from composer.encoding import (
 )
 from composer.harmonize import Harmonization, harmonize, mask_tokens
 from composer.harmonizer import Harmonizer
-from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file
+from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
 from composer.model import ChoraleLSTM
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
@@ -167,7 +169,7 @@ def parse_text_melody(text: str) -> Melody:
                 )
             cursor += frames
             if cursor > MAX_MELODY_FRAMES:  # refused here, before the rest is read
-                raise _too_long(cursor, f"at item {item!r}")
+                raise too_long(cursor, f"at item {item!r}")
     _check_bars(bars, cursor)
     return _melody(notes, cursor, spelling)
 
@@ -228,19 +230,11 @@ def _read_score_file(path: Path, midi: bool) -> Melody:
     return _melody(notes, frames, spelling)
 
 
-def _too_long(frames: int, where: str) -> MelodyError:
-    bars = MAX_MELODY_FRAMES // BAR
-    return MelodyError(
-        f"the melody runs to {Fraction(frames, FRAMES_PER_QUARTER)} quarter notes {where}; "
-        f"the harmonizer takes at most {bars} bars of 4/4 ({bars * 4} quarter notes)"
-    )
-
-
 def _melody(notes: list[Note], frames: int, spelling: dict[int, str]) -> Melody:
     if not notes:
         raise MelodyError("the melody has no notes")
     if frames > MAX_MELODY_FRAMES:
-        raise _too_long(frames, "in all")
+        raise too_long(frames, "in all")
     span = notes[-1].end - notes[0].start
     if span < FRAMES_PER_QUARTER:
         raise MelodyError(

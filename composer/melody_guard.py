@@ -5,22 +5,27 @@ Why each check:
 
 * Size (:data:`MAX_FILE_BYTES`), from the file system before a byte is read.
 * Note count (:data:`MAX_NOTE_EVENTS`), counted cheaply in the raw MusicXML or MIDI: music21
-  takes milliseconds a note (about 3 ms a MIDI note, 5 ms a MusicXML note on a busy 2-core
-  machine), so a 1 MB MIDI file of 100,000 notes would keep it busy for minutes.
+  takes milliseconds a note (3-5 ms on a busy 2-core machine), so a 1 MB MIDI file of 100,000
+  notes would keep it busy for minutes.
+* A MIDI file's length in quarter notes, from its delta times: music21 fills the whole length
+  with measures and rests, so a single note held for a million quarter notes costs gigabytes.
 * Entity declarations in MusicXML: music21 hands the XML to ElementTree, which expands entities
-  declared in the file's DTD; a few nested declarations ("billion laughs") expand to gigabytes.
-  No MusicXML needs them (the standard DOCTYPE names an external DTD and declares nothing), so
-  any declaration is refused, before expansion. expat (which also checks that the XML is
-  well formed, whatever its encoding) reads the file once, with nothing expanded or fetched.
+  declared in the file's DTD. expat 2.4 and later stop the classic "billion laughs", but still
+  let a file grow a hundredfold (and older builds not at all). No MusicXML needs a declaration
+  (the standard DOCTYPE only names an external DTD), so any is refused before expansion. expat
+  reads the file once for that, expanding and fetching nothing, and also refuses XML that is not
+  well formed, in whatever encoding.
 * Compressed MusicXML (.mxl) is a zip: its members' unpacked sizes (:data:`MAX_UNPACKED_BYTES`,
   which also bound what Python's zipfile will unpack) and each XML member as above.
 
-A melody's length in frames is capped by :data:`MAX_MELODY_FRAMES` in :mod:`composer.melody`.
+:data:`MAX_MELODY_FRAMES` caps a melody's length in every format; :mod:`composer.melody` applies
+it to text melodies item by item and to every melody once read.
 """
 
 from __future__ import annotations
 
 import zipfile
+from fractions import Fraction
 from pathlib import Path
 from xml.parsers import expat
 
@@ -53,8 +58,16 @@ def check_melody_file(path: Path, kind: str) -> None:
     elif kind == "mxl":
         _check_mxl(path)
     elif kind == "midi":
-        notes = midi_note_count(path.read_bytes(), path.name)
-        _check_note_count(notes, path.name)
+        check_midi(path.read_bytes(), path.name)
+
+
+def too_long(frames: int | Fraction, where: str) -> MelodyError:
+    bars = MAX_MELODY_FRAMES // (4 * FRAMES_PER_QUARTER)
+    quarters = f"{float(Fraction(frames) / FRAMES_PER_QUARTER):,.2f}".rstrip("0").rstrip(".")
+    return MelodyError(
+        f"the melody runs to {quarters} quarter notes {where}; "
+        f"the harmonizer takes at most {bars} bars of 4/4 ({bars * 4} quarter notes)"
+    )
 
 
 def _check_note_count(notes: int, name: str) -> None:
@@ -98,7 +111,7 @@ def check_xml(data: bytes, name: str) -> None:
     try:
         parser.Parse(data, True)
     except expat.ExpatError as error:
-        raise MelodyError(f"{name}: not well-formed XML ({error})") from None
+        raise MelodyError(f"{name}: unreadable, not well-formed XML ({error})") from None
 
 
 def _check_mxl(path: Path) -> None:
@@ -118,26 +131,46 @@ def _check_mxl(path: Path) -> None:
                     # zipfile stops at the declared size, so this read is bounded.
                     check_xml(archive.read(member), f"{path.name}:{member.filename}")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError) as error:
-        raise MelodyError(f"{path.name}: not a compressed MusicXML (.mxl) file ({error})") from None
+        raise MelodyError(
+            f"{path.name}: unreadable, not a compressed MusicXML (.mxl) file ({error})"
+        ) from None
 
 
 # --- MIDI ----------------------------------------------------------------------------------------
 
 
-def midi_note_count(data: bytes, name: str) -> int:
-    """Note-on events in a Standard MIDI File, counted without parsing anything else; stops
-    counting past MAX_NOTE_EVENTS. music21 validates the file properly afterwards."""
-    if data[:4] != b"MThd":
-        raise MelodyError(f"{name}: not a MIDI file (it does not start with MThd)")
-    notes = position = 0
+def check_midi(data: bytes, name: str) -> None:
+    """Not too many notes, and not too long: music21 fills a MIDI file's whole length with
+    measures and rests, so one note held for a million quarter notes costs gigabytes."""
+    notes, quarters = midi_summary(data, name)
+    _check_note_count(notes, name)
+    if quarters * FRAMES_PER_QUARTER > MAX_MELODY_FRAMES:
+        raise too_long(quarters * FRAMES_PER_QUARTER, "in its longest track")
+
+
+def midi_summary(data: bytes, name: str) -> tuple[int, Fraction]:
+    """(note-on events, length of the longest track in quarter notes) of a Standard MIDI File,
+    read without parsing anything else; counting stops past MAX_NOTE_EVENTS notes. music21
+    validates the file properly afterwards."""
+    if data[:4] != b"MThd" or len(data) < 14:
+        raise MelodyError(
+            f"{name}: unreadable, not a MIDI file (it does not start with an MThd header)"
+        )
+    division = int.from_bytes(data[12:14])
+    if division == 0 or division & 0x8000:
+        raise MelodyError(f"{name}: MIDI timed in SMPTE frames (or not at all); not supported")
+    notes = ticks = 0
+    position = 8 + int.from_bytes(data[4:8])
     while position + 8 <= len(data) and notes <= MAX_NOTE_EVENTS:
         chunk = data[position : position + 4]
         length = int.from_bytes(data[position + 4 : position + 8])
         body = data[position + 8 : position + 8 + length]
         position += 8 + length
         if chunk == b"MTrk":
-            notes += _track_note_ons(body)
-    return notes
+            track_notes, track_ticks = _track_summary(body)
+            notes += track_notes
+            ticks = max(ticks, track_ticks)
+    return notes, Fraction(ticks, division)
 
 
 def _variable_length(track: bytes, i: int) -> tuple[int, int]:
@@ -154,10 +187,12 @@ def _variable_length(track: bytes, i: int) -> tuple[int, int]:
     return value, i
 
 
-def _track_note_ons(track: bytes) -> int:
-    count = i = status = 0
+def _track_summary(track: bytes) -> tuple[int, int]:
+    """(note-on events, ticks) of one track."""
+    count = ticks = i = status = 0
     while i < len(track) and count <= MAX_NOTE_EVENTS:  # each pass moves i on by at least one
-        _, i = _variable_length(track, i)  # the delta time
+        delta, i = _variable_length(track, i)
+        ticks += delta
         if i >= len(track):
             break
         if track[i] >= 0x80:
@@ -175,4 +210,4 @@ def _track_note_ons(track: bytes) -> int:
             i += 1 if kind in (0xC0, 0xD0) or status > 0xF0 else 2
         else:  # a data byte with no status before it: skip it, music21 will judge the file
             i += 1
-    return count
+    return count, ticks
