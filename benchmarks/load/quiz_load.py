@@ -5,6 +5,7 @@
 Starts the stack (benchmarks/load/serve.sh: gunicorn, DEBUG off, PostgreSQL database
 bachsurvey_load, rate limits off) unless --url names one already running, then:
 
+0. an untimed warm-up (--warmup seconds of GET /);
 1. the trivial endpoint: every user requests GET /healthz (no database) for --trivial-seconds;
 2. the quiz: every user plays participants one after another until --duration has passed (the
    participant in progress is finished) or --max-participants have started: GET / (the page and
@@ -109,6 +110,7 @@ class Client:
         self.session = session
         self.run = run
         self.retries = retries
+        self.recording = True  # off while warming up
 
     async def once(
         self,
@@ -150,7 +152,8 @@ class Client:
         except (TimeoutError, aiohttp.ClientError, OSError) as error:
             event = Event(kind, start, time.monotonic(), None, error=type(error).__name__)
             content = b""
-        self.run.events.append(event)
+        if self.recording:
+            self.run.events.append(event)
         return event.status, content, event
 
     async def call(
@@ -256,10 +259,9 @@ async def user_loop(
             client.run.abandoned[str(reason)] += 1
 
 
-async def trivial_loop(client: Client, stop_at: float) -> None:
-    cookies: dict[str, str] = {}
+async def trivial_loop(client: Client, stop_at: float, path: str = "/healthz") -> None:
     while time.monotonic() < stop_at:
-        await client.once("healthz", "GET", "/healthz", cookies)
+        await client.once("healthz", "GET", path, {})
 
 
 async def drive(
@@ -273,6 +275,12 @@ async def drive(
         connector=connector, timeout=timeout, cookie_jar=aiohttp.DummyCookieJar()
     ) as session:
         client = Client(args.url, session, run, args.retries)
+        # Untimed warm-up: a freshly started server's first requests (each thread's first
+        # database connection, lazy imports) would otherwise land in the measured figures.
+        client.recording = False
+        stop_at = time.monotonic() + args.warmup
+        await asyncio.gather(*(trivial_loop(client, stop_at, "/") for _ in range(args.users)))
+        client.recording = True
         if args.trivial_seconds > 0:
             began = time.monotonic()
             stop_at = began + args.trivial_seconds
@@ -547,6 +555,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--database-url", default=DEFAULT_DATABASE_URL)
     p.add_argument("--users", type=int, default=48, help="simulated participants at once")
     p.add_argument("--duration", type=float, default=30.0, help="seconds of quiz load")
+    p.add_argument("--warmup", type=float, default=3.0, help="untimed seconds of GET / first")
     p.add_argument("--trivial-seconds", type=float, default=10.0, help="seconds of GET /healthz")
     p.add_argument("--max-participants", type=int, default=20_000, help="a bound on the run")
     p.add_argument("--clips", choices=["range", "full", "none"], default="range")
