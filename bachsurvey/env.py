@@ -95,7 +95,10 @@ def database_from_url(url: str | None, base_dir: Path, conn_max_age: int = 60) -
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(port or ""),
-            "OPTIONS": dict(parse_qsl(parts.query)),
+            # A database that does not answer (a host gone, a network partition) fails a new
+            # connection after 5 s, so the request gets its 503 instead of hanging until
+            # gunicorn kills the worker; a connect_timeout in the URL wins.
+            "OPTIONS": {"connect_timeout": "5", **dict(parse_qsl(parts.query))},
             # Reuse connections across requests, but check them first so a restarted
             # PostgreSQL does not hand out dead ones.
             "CONN_MAX_AGE": conn_max_age,

@@ -55,7 +55,8 @@ def free_port() -> int:
 
 class PostgresRelay:
     """A TCP relay to PostgreSQL that can go down like PostgreSQL: ``down()`` cuts every open
-    connection and refuses new ones, ``up()`` listens again on the same port."""
+    connection and refuses new ones, ``up()`` listens again on the same port. ``up(silent=True)``
+    accepts connections but never answers: a database host that has vanished from the network."""
 
     def __init__(self, target: tuple[str, int]) -> None:
         self.target = target
@@ -65,8 +66,10 @@ class PostgresRelay:
         self._open: set[socket.socket] = set()
         self._listening = threading.Event()
         self._thread: threading.Thread | None = None
+        self._silent = False
 
-    def up(self) -> None:
+    def up(self, silent: bool = False) -> None:
+        self._silent = silent
         listener = socket.socket()
         listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         listener.bind(("127.0.0.1", self.port))
@@ -93,6 +96,10 @@ class PostgresRelay:
                 except TimeoutError:
                     continue
                 client.settimeout(None)
+                if self._silent:  # hold the connection open, say nothing
+                    with self._lock:
+                        self._open.add(client)
+                    continue
                 try:
                     upstream = socket.create_connection(self.target)
                 except OSError:
@@ -295,6 +302,24 @@ def test_a_restart_between_requests_costs_no_request(site: str, relay: PostgresR
     assert status == 201, body
     assert relay.accepted == 2  # the dead connection was replaced
     assert stored(participant) == [created["questions"][0]["id"]]
+
+
+def test_a_database_that_does_not_answer_costs_a_bounded_wait(
+    site: str, relay: PostgresRelay
+) -> None:
+    """A database host gone silent (no refusal, no reply): the new connection gives up after
+    the default connect_timeout (5 s) and the request gets its 503, well before gunicorn's
+    30 s timeout would kill the worker and drop the client's connection."""
+    browser = Browser(site)
+    created = browser.start()
+    relay.down()
+    relay.up(silent=True)
+    began = time.monotonic()
+    status, headers, body = browser.answer(created["id"], created["questions"][0]["id"])
+    waited = time.monotonic() - began
+    assert status == 503 and body["code"] == CODE, body
+    assert 4 < waited < 15, waited
+    assert stored(created["id"]) == []
 
 
 # --- without gunicorn: the two hooks, and what must stay a 500 -----------------------------------

@@ -38,8 +38,13 @@ def test_it_parses_a_postgres_url() -> None:
     assert db["ENGINE"] == "django.db.backends.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("chorales", "bach", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    assert db["OPTIONS"] == {"connect_timeout": "5", "sslmode": "require"}
     assert db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_a_connect_timeout_in_the_url_wins() -> None:
+    db = database_from_url("postgres://u@h:5432/d?connect_timeout=1", BASE)
+    assert db["OPTIONS"] == {"connect_timeout": "1"}
 
 
 def test_it_resolves_sqlite_paths() -> None:
