@@ -6,18 +6,21 @@ Participants are anonymous, but each is bound to the browser session that create
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
 from django.conf import settings
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework.views import APIView, exception_handler
 
 from bachsurvey import services, session, throttles
 from bachsurvey.parsers import SafeJSONParser, too_large
@@ -42,6 +45,30 @@ ERROR_STATUS: dict[type[services.SurveyError], int] = {
     services.OutOfOrder: status.HTTP_409_CONFLICT,
     services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
+
+# A body the serializer refuses: {"field": ["message", …]}, or {"detail"} for one that is not JSON.
+ValidationErrorOutput = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="malformed: messages by field, or a detail"
+)
+
+
+def participant_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, with a code beside every lone detail ({"detail", "code"}, the schema's
+    ErrorOutput): a 404 for another browser's participant, a 403 without the CSRF token…"""
+    response = exception_handler(exc, context)
+    data = None if response is None else response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        data["code"] = getattr(data["detail"], "code", None) or "error"
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (handler404): JSON in the API's error shape under /api/, where a URL that
+    matches no route (a participant id that is not a UUID) would otherwise get an HTML page."""
+    if request.path.startswith("/api/"):
+        body = {"detail": "No such resource.", "code": "not_found"}
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
 
 
 class ParticipantSessionAuthentication(SessionAuthentication):
@@ -71,6 +98,9 @@ class ParticipantApi(APIView):
     parser_classes = [SafeJSONParser]
     throttle_classes: list[type[throttles.RateLimit]] = []
 
+    def get_exception_handler(self) -> Callable[[Exception, dict], Response | None]:
+        return participant_exception_handler
+
     def handle_exception(self, exc: Exception) -> Response:
         return super().handle_exception(too_large(exc))  # 413, not Django's 400 page
 
@@ -88,7 +118,14 @@ class ParticipantCreateApi(ParticipantApi):
 
     @extend_schema(
         request=ParticipantInput,
-        responses={201: ParticipantCreatedOutput, 429: ErrorOutput, 503: ErrorOutput},
+        responses={
+            201: ParticipantCreatedOutput,
+            400: ValidationErrorOutput,
+            403: ErrorOutput,
+            413: ErrorOutput,
+            429: ErrorOutput,
+            503: ErrorOutput,
+        },
         summary="Start the quiz: consent, background, and five questions",
     )
     def post(self, request: Request) -> Response:
@@ -112,7 +149,10 @@ class ParticipantCreateApi(ParticipantApi):
 
 
 class ParticipantDetailApi(ParticipantApi):
-    @extend_schema(responses=ProgressOutput, summary="Progress, and the results once finished")
+    @extend_schema(
+        responses={200: ProgressOutput, 404: ErrorOutput},
+        summary="Progress, and the results once finished",
+    )
     def get(self, request: Request, participant_id: str) -> Response:
         participant = session.own_participant(request._request, participant_id)
         return Response(ProgressOutput(progress_payload(participant)).data)
@@ -125,9 +165,11 @@ class AnswerCreateApi(ParticipantApi):
         request=AnswerInput,
         responses={
             201: AnswerCreatedOutput,
-            400: ErrorOutput,
+            400: ValidationErrorOutput,
             403: ErrorOutput,
+            404: ErrorOutput,
             409: ErrorOutput,
+            413: ErrorOutput,
             429: ErrorOutput,
         },
         summary="Answer the current question; stored at once, never overwritten",
@@ -162,7 +204,7 @@ class AnswerCreateApi(ParticipantApi):
 class WithdrawApi(ParticipantApi):
     @extend_schema(
         request=None,
-        responses=WithdrawnOutput,
+        responses={200: WithdrawnOutput, 403: ErrorOutput, 404: ErrorOutput},
         summary="Withdraw: delete this participant's answers and background",
     )
     def post(self, request: Request, participant_id: str) -> Response:

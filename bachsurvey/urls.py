@@ -16,6 +16,8 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 
 # A database error outside a view (e.g. saving the session) is a 503 too, not a 500.
 handler500 = "bachsurvey.db_outage.server_error"
+# JSON under /api/ (a participant id that is not a UUID matches no route), the usual page elsewhere.
+handler404 = "bachsurvey.api.not_found"
 
 urlpatterns = [
     path("", views.quiz, name="quiz"),
