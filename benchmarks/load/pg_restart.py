@@ -42,8 +42,9 @@ def postgres_version() -> str:
     return versions[-1].name
 
 
-def ensure_cluster(version: str, name: str, port: int) -> None:
-    """Create (first use) and start the cluster; fail with a clear message if it cannot be."""
+def ensure_cluster(version: str, name: str, port: int) -> bool:
+    """Create (first use) and start the cluster, saying whether it had to be started; fail with
+    a clear message if it cannot be."""
     if shutil.which("pg_ctlcluster") is None:
         sys.exit("pg_ctlcluster not found: this needs Debian's postgresql-common")
     if not Path(f"/etc/postgresql/{version}/{name}").is_dir():
@@ -56,9 +57,11 @@ def ensure_cluster(version: str, name: str, port: int) -> None:
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
     ready = ["pg_isready", "-q", "-h", "127.0.0.1", "-p", str(port)]
-    if subprocess.run(ready).returncode != 0:
-        pg_ctl(version, name, "start")
-        wait_ready(port, 30)
+    if subprocess.run(ready).returncode == 0:
+        return False
+    pg_ctl(version, name, "start")
+    wait_ready(port, 30)
+    return True
 
 
 def pg_ctl(version: str, name: str, action: str) -> None:
@@ -114,7 +117,9 @@ class Fault:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, add_help=False)
+    parser = argparse.ArgumentParser(
+        description=__doc__, add_help=False, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--cluster", default=None, help="VERSION/NAME (default: VERSION/bachload)")
     parser.add_argument("--pg-port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--restart-at", type=float, default=10.0, help="s into the quiz phase")
@@ -126,13 +131,17 @@ def main() -> int:
         quiz_load.parser().print_help()
         return 0
     version, _, name = (ours.cluster or f"{postgres_version()}/{DEFAULT_CLUSTER}").partition("/")
-    ensure_cluster(version, name, ours.pg_port)
+    started = ensure_cluster(version, name, ours.pg_port)
     url = f"postgres://postgres@127.0.0.1:{ours.pg_port}/bachsurvey_load"
     fault = Fault(version, name, ours.pg_port, ours.restart_at, ours.down_seconds)
     # A few seconds of /healthz first also warm the server up before the quiz phase is timed.
     argv = ["--database-url", url, "--trivial-seconds", "3", "--duration", "30", *rest]
-    run, figures = quiz_load.main(argv, during=fault)
-    return verdict(run, figures, fault)
+    try:
+        run, figures = quiz_load.main(argv, during=fault)
+        return verdict(run, figures, fault)
+    finally:
+        if started:  # leave the cluster as it was found
+            pg_ctl(version, name, "stop")
 
 
 def verdict(run: quiz_load.Run, figures: dict, fault: Fault) -> int:
