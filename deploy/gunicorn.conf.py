@@ -49,6 +49,25 @@ worker_class = "gthread" if threads > 1 else "sync"
 # database connection at import, so no connection is shared across the fork.
 preload_app = True
 
+
+def when_ready(server) -> None:  # type: ignore[no-untyped-def]
+    """In the master, after the preload and before the workers fork.
+
+    Django imports the URLconf, and with it every view module, at a process's first request:
+    here that is the research pages' scipy, statsmodels and matplotlib too, seconds of CPU that
+    each new worker would spend while requests queue behind it (at start, and again whenever
+    max_requests replaces one). Imported once here, the workers are born ready and share it.
+    gc.freeze() then keeps the collector from scanning (and so copying) those objects in every
+    worker.
+    """
+    import gc
+
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (the import is the point)
+    gc.freeze()
+
+
 timeout = env_int("GUNICORN_TIMEOUT", 30, minimum=1)
 graceful_timeout = 30  # a restart lets requests in flight finish (an answer being stored)
 keepalive = 5  # seconds an idle keep-alive connection stays open (gthread; sync closes at once)
