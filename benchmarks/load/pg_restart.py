@@ -137,7 +137,7 @@ def main() -> int:
     # A few seconds of /healthz first also warm the server up before the quiz phase is timed.
     argv = ["--database-url", url, "--trivial-seconds", "3", "--duration", "30", *rest]
     try:
-        run, figures = quiz_load.main(argv, during=fault)
+        run, figures = quiz_load.main(argv, during=fault, postgres_restarts=True)
         return verdict(run, figures, fault)
     finally:
         if started:  # leave the cluster as it was found

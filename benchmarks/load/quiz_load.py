@@ -481,7 +481,10 @@ def summary(events: list[Event], seconds: float) -> dict[str, Any]:
 
 
 def report(
-    run: Run, checked: dict[str, int] | None, cpu: dict[str, float], args: argparse.Namespace
+    run: Run,
+    checked: dict[str, int] | None,
+    cpu: dict[str, float | None],
+    args: argparse.Namespace,
 ) -> dict[str, Any]:
     by_kind: defaultdict[str, list[Event]] = defaultdict(list)
     for event in run.events:
@@ -538,7 +541,7 @@ def print_report(figures: dict[str, Any], args: argparse.Namespace, load: tuple[
     cpu = figures["cpu_s"]
     out(
         f"CPU seconds during the run: server {cpu['server']:.1f}, PostgreSQL "
-        f"{'n/a (restarted)' if cpu['postgres'] < 0 else format(cpu['postgres'], '.1f')}, "
+        f"{'n/a (restarted)' if cpu['postgres'] is None else format(cpu['postgres'], '.1f')}, "
         f"this client {cpu['client']:.1f}, "
         f"whole machine {cpu['machine_busy']:.1f} busy of {cpu['machine_total']:.1f}"
     )
@@ -571,6 +574,7 @@ def main(
     *,
     during: Callable[[], Awaitable[None]] | None = None,
     server_env: dict[str, str] | None = None,
+    postgres_restarts: bool = False,
 ) -> tuple[Run, dict[str, Any]]:
     args = parser().parse_args(argv)
     if min(args.users, args.max_participants) < 1 or args.duration <= 0 or args.duration > 600:
@@ -592,7 +596,9 @@ def main(
         if server is not None:
             stop_server(server)
     checked = integrity(run, args.database_url) if run.participants else None
-    cpu = {key: after[key] - before[key] for key in after}
+    cpu: dict[str, float | None] = {key: after[key] - before[key] for key in after}
+    if postgres_restarts:  # its processes are new ones: their CPU before the run is unknown
+        cpu["postgres"] = None
     figures = report(run, checked, cpu, args)
     print_report(figures, args, (load_before, load_after))
     if args.json:
