@@ -237,6 +237,10 @@ class Question(models.Model):
     clip_generated = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     live = models.BooleanField(default=False, help_text="only live questions are served")
+    # Assignments with Bach on each side (services.balanced_sides): kept as counters, so that
+    # starting a quiz does not count every earlier assignment of its questions.
+    bach_on_a = models.PositiveIntegerField(default=0, editable=False)
+    bach_on_b = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -11,8 +11,9 @@ Bach twice, once re-harmonized, would give the second answer away.
 
 Which side holds Bach: per question, the side Bach has held less often so far among all
 assignments of that question, a fair coin on a tie. Every question's position effect therefore
-cancels out across participants (counts never differ by more than one, up to concurrent
-sign-ups), while no participant can predict a side without knowing everyone else's assignments.
+cancels out across participants (counts never differ by more than one: the counts are counters
+on the question rows, and concurrent sign-ups sharing a question take turns on its row), while no
+participant can predict a side without knowing everyone else's assignments.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, Value
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from bachsurvey.models import (
@@ -137,18 +139,36 @@ def draw_questions(rng: random.Random) -> list[Question]:
 
 
 def balanced_sides(questions: Sequence[Question], rng: random.Random) -> list[str]:
-    """For each question, the side Bach has held less often so far (a coin toss on a tie)."""
-    rows = (
-        Assignment.objects.filter(question__in=questions)
-        .values("question", "bach_side")
-        .annotate(n=Count("id"))
-    )
-    counts = Counter({(row["question"], row["bach_side"]): row["n"] for row in rows})
+    """For each question, the side Bach has held less often so far (a coin toss on a tie).
+
+    Reads the questions' side counters as given: create_participant passes rows it has just
+    locked, so that the counts it compares are the current ones.
+    """
     sides = []
     for question in questions:
-        a, b = counts[(question.pk, Side.A)], counts[(question.pk, Side.B)]
+        a, b = question.bach_on_a, question.bach_on_b
         sides.append(Side.A if a < b else Side.B if b < a else rng.choice([Side.A, Side.B]))
     return sides
+
+
+def _count_sides(pairs: Iterable[tuple[object, str]], step: int) -> None:
+    """Add ``step`` to the side counter of each (question id, Bach's side); never below 0.
+
+    The caller holds the questions' row locks (taken in id order, so that no two transactions
+    can wait on each other).
+    """
+    pairs = list(pairs)
+    for side, field in ((Side.A, "bach_on_a"), (Side.B, "bach_on_b")):
+        ids = [question for question, bach in pairs if bach == side]
+        if ids:
+            value = Greatest(F(field) + step, Value(0))
+            Question.objects.filter(pk__in=ids).update(**{field: value})
+
+
+def _lock_questions(ids: Iterable[object]) -> dict[object, Question]:
+    """The questions' rows with their side counters, locked until the transaction ends."""
+    rows = Question.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk")
+    return {q.pk: q for q in rows.only("id", "bach_on_a", "bach_on_b")}
 
 
 # --- participants --------------------------------------------------------------------------------
@@ -161,6 +181,10 @@ def create_participant(
     rng = rng or random.SystemRandom()
     with transaction.atomic():
         questions = draw_questions(rng)
+        # Quiz starts that share a question take turns from here to their commit, so that its
+        # two counters never differ by more than one.
+        locked = _lock_questions(q.pk for q in questions)
+        sides = balanced_sides([locked[q.pk] for q in questions], rng)
         participant = Participant.objects.create(
             consented_at=timezone.now(),
             age_group=age_group,
@@ -169,10 +193,9 @@ def create_participant(
         )
         Assignment.objects.bulk_create(
             Assignment(participant=participant, question=q, position=i, bach_side=side)
-            for i, (q, side) in enumerate(
-                zip(questions, balanced_sides(questions, rng), strict=True)
-            )
+            for i, (q, side) in enumerate(zip(questions, sides, strict=True))
         )
+        _count_sides(((q.pk, side) for q, side in zip(questions, sides, strict=True)), +1)
     return participant
 
 
@@ -271,6 +294,9 @@ def withdraw(participant: Participant) -> int:
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         deleted = Answer.objects.filter(assignment__participant=participant).count()
+        sides = list(participant.assignments.values_list("question_id", "bach_side"))
+        _lock_questions(question for question, _ in sides)
+        _count_sides(sides, -1)  # the sides are balanced over the assignments that remain
         participant.assignments.all().delete()  # answers cascade
         participant.age_group = participant.experience = ""
         participant.withdrawn_at = participant.withdrawn_at or timezone.now()
