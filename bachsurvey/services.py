@@ -30,7 +30,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q, Value
+from django.db.models import Case, Count, F, Q, Value, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
@@ -152,17 +152,18 @@ def balanced_sides(questions: Sequence[Question], rng: random.Random) -> list[st
 
 
 def _count_sides(pairs: Iterable[tuple[object, str]], step: int) -> None:
-    """Add ``step`` to the side counter of each (question id, Bach's side); never below 0.
-
-    The caller holds the questions' row locks (taken in id order, so that no two transactions
-    can wait on each other).
-    """
+    """Add ``step`` to the side counter of each (question id, Bach's side), never below 0, in one
+    statement. The caller holds the questions' row locks (taken in id order, so that no two
+    transactions can wait on each other)."""
     pairs = list(pairs)
+    if not pairs:
+        return
+    changes = {}
     for side, field in ((Side.A, "bach_on_a"), (Side.B, "bach_on_b")):
         ids = [question for question, bach in pairs if bach == side]
-        if ids:
-            value = Greatest(F(field) + step, Value(0))
-            Question.objects.filter(pk__in=ids).update(**{field: value})
+        add = Case(When(pk__in=ids, then=Value(step)), default=Value(0))
+        changes[field] = Greatest(F(field) + add, Value(0))
+    Question.objects.filter(pk__in=[question for question, _ in pairs]).update(**changes)
 
 
 def _lock_questions(ids: Iterable[object]) -> dict[object, Question]:
@@ -181,16 +182,16 @@ def create_participant(
     rng = rng or random.SystemRandom()
     with transaction.atomic():
         questions = draw_questions(rng)
-        # Quiz starts that share a question take turns from here to their commit, so that its
-        # two counters never differ by more than one.
-        locked = _lock_questions(q.pk for q in questions)
-        sides = balanced_sides([locked[q.pk] for q in questions], rng)
         participant = Participant.objects.create(
             consented_at=timezone.now(),
             age_group=age_group,
             experience=experience,
             attempt=attempt,
         )
+        # Quiz starts that share a question take turns from here to their commit (three short
+        # statements), so that its two counters never differ by more than one.
+        locked = _lock_questions(q.pk for q in questions)
+        sides = balanced_sides([locked[q.pk] for q in questions], rng)
         Assignment.objects.bulk_create(
             Assignment(participant=participant, question=q, position=i, bach_side=side)
             for i, (q, side) in enumerate(zip(questions, sides, strict=True))
