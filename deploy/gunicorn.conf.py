@@ -1,4 +1,4 @@
-"""gunicorn settings for the site: `gunicorn -c deploy/gunicorn.conf.py bachsurvey.wsgi`.
+"""gunicorn settings for the site: `gunicorn -c deploy/gunicorn.conf.py` (serves bachsurvey.wsgi).
 
 Everything can be overridden from the environment (a bad value stops start-up, naming the
 variable), or on the command line after `-c` (gunicorn's own flags win over this file):
@@ -11,6 +11,8 @@ variable), or on the command line after `-c` (gunicorn's own flags win over this
 | GUNICORN_TIMEOUT | 30 | seconds a request may take before its worker is restarted |
 | GUNICORN_ACCESS_LOG | off | a path, or `-` for stdout; off by default (see below) |
 | GUNICORN_MAX_REQUESTS | 20000 | requests before a worker is replaced (with jitter), 0: never |
+| GUNICORN_LOG_LEVEL | info | the error log's level |
+| GUNICORN_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-* headers are trusted |
 
 Why these defaults (measured with benchmarks/load on a 2-core machine, README "Benchmarks"):
 every request is short and spends its time in Python, so one process per core (plus one, to
@@ -80,9 +82,8 @@ keepalive = 5  # seconds an idle keep-alive connection stays open (gthread; sync
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 20_000, minimum=0)
 max_requests_jitter = max_requests // 10
 
-# The access log is off by default: one line per request written by the worker itself costs a
-# noticeable share of a short request's time, and the load balancer or proxy in front keeps one
-# anyway. Errors always go to stderr.
+# The access log is off by default: the worker would format and write a line in every request,
+# and the load balancer or proxy in front keeps one anyway. Errors always go to stderr.
 accesslog = env_str("GUNICORN_ACCESS_LOG")
 errorlog = "-"
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info")
