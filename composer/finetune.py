@@ -49,8 +49,9 @@ class FineTuneConfig:
     kind: str = "harmonizer"
     base: str = str(checkpoint.DEFAULT_CHECKPOINT)
     epochs: int = 20
-    batch_size: int = 16
-    lr: float = 1e-3
+    batch_size: int = 8
+    lr: float = 3e-4  # the language model's own weights
+    new_lr: float = 3e-3  # the new ones: the condition's input weights and the frame reader
     lr_decay: float = 0.5  # after each epoch without a better validation score
     patience: int = 4  # stop after this many epochs without one
     grad_clip: float = 5.0
@@ -186,6 +187,16 @@ def _epoch_batches(
     return batches
 
 
+def _is_new(name: str) -> bool:
+    """Parameters the base language model does not have (they train at ``new_lr``)."""
+    return name.endswith("condition_weight") or not (
+        name.startswith("decoder.") or "." not in name or name.split(".")[0] in _LM_MODULES
+    )
+
+
+_LM_MODULES = {"embedding", "layers", "norms", "head"}
+
+
 def _draw_mask(rng: random.Random, eval_share: float) -> list[int]:
     if rng.random() < eval_share:
         return [VOICES.index(v) for v in rng.choice(EVAL_MASKS)]
@@ -214,7 +225,11 @@ def finetune(
         s: transposition_table(vocabulary, s)
         for s in range(-config.transpose, 1 + config.transpose)
     }
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    new = [p for name, p in model.named_parameters() if _is_new(name)]
+    old = [p for name, p in model.named_parameters() if not _is_new(name)]
+    optimizer = torch.optim.Adam(
+        [{"params": old, "lr": config.lr}, {"params": new, "lr": config.new_lr}]
+    )
     start_scores = validate(model, vocabulary, validation_chorales, device)
     history = [{"epoch": 0, **start_scores, "lr": config.lr}]
     if progress:
@@ -226,8 +241,8 @@ def finetune(
         rng = random.Random(config.seed * 100_003 + epoch)
         torch.manual_seed(config.seed * 100_003 + epoch)
         model.train()
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        optimizer.param_groups[0]["lr"] = lr
+        optimizer.param_groups[1]["lr"] = lr * config.new_lr / config.lr
         batches = _epoch_batches(train_chorales, config.batch_size, rng)
         total, count, epoch_start = 0.0, 0, time.monotonic()
         bar = tqdm(batches, desc=f"{config.kind} epoch {epoch}", disable=not progress)

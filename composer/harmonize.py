@@ -249,6 +249,7 @@ def _stepper(model: ChoraleLSTM, condition: torch.Tensor | None = None) -> Step:
     ) or any(getattr(m, "proj_size", 0) for m in layers):
         return whole
     weights = [(m.weight_ih_l0, m.weight_hh_l0, m.bias_ih_l0, m.bias_hh_l0) for m in layers]
+    weights[0] = (model.first_layer_input_weight(), *weights[0][1:])  # condition's included
 
     def step(ids: torch.Tensor, hidden: Hidden | None, start: int) -> tuple[torch.Tensor, Hidden]:
         if hidden is None or ids.size(1) > 4:

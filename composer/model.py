@@ -37,9 +37,7 @@ class ChoraleLSTM(nn.Module):
         self.config = config
         self.embedding = nn.Embedding(config.vocab_size, config.embedding_dim)
         # One nn.LSTM per layer so that dropout and normalisation can sit between layers.
-        sizes = [config.embedding_dim + config.condition_dim] + [
-            config.hidden_size
-        ] * config.num_layers
+        sizes = [config.embedding_dim] + [config.hidden_size] * config.num_layers
         self.layers = nn.ModuleList(
             nn.LSTM(sizes[i], sizes[i + 1], batch_first=True) for i in range(config.num_layers)
         )
@@ -49,6 +47,15 @@ class ChoraleLSTM(nn.Module):
         )
         self.dropout = nn.Dropout(config.dropout)
         self.head = nn.Linear(config.hidden_size, config.vocab_size)
+        if config.condition_dim:
+            # The first layer's input weights for the condition, [4H, C], kept apart from its
+            # weights for the embedding so that fine-tuning can give the new inputs a learning
+            # rate of their own (Adam moves every weight by about the rate per step, so weights
+            # that start at zero under a fine-tuning rate would take thousands of steps to matter).
+            # Zero at first: a grown model computes exactly what its language model computes.
+            self.condition_weight = nn.Parameter(
+                torch.zeros(4 * config.hidden_size, config.condition_dim)
+            )
 
     def forward(
         self,
@@ -60,11 +67,38 @@ class ChoraleLSTM(nn.Module):
         h_out, c_out = [], []
         for i, (lstm, norm) in enumerate(zip(self.layers, self.norms, strict=True)):
             state = None if hidden is None else (hidden[0][i : i + 1], hidden[1][i : i + 1])
-            x, (h, c) = lstm(x, state)  # x: [B, T, H]; h, c: [1, B, H]
+            if i == 0 and self.config.condition_dim:
+                x, (h, c) = self._conditioned_first_layer(x, state)
+            else:
+                x, (h, c) = lstm(x, state)  # x: [B, T, H]; h, c: [1, B, H]
             x = self.dropout(norm(x))
             h_out.append(h)
             c_out.append(c)
         return self.head(x), (torch.cat(h_out), torch.cat(c_out))  # [B, T, V], ([L,B,H], [L,B,H])
+
+    def first_layer_input_weight(self) -> torch.Tensor:
+        """[4H, E + C]: the first layer's input weights, the condition's included."""
+        weight = self.layers[0].weight_ih_l0
+        if self.config.condition_dim:
+            weight = torch.cat([weight, self.condition_weight], dim=1)
+        return weight
+
+    def _conditioned_first_layer(
+        self, x: torch.Tensor, state: Hidden | None
+    ) -> tuple[torch.Tensor, Hidden]:
+        """nn.LSTM's own kernel with the condition's weights appended: [B, T, E + C] in."""
+        lstm = self.layers[0]
+        if state is None:
+            zeros = x.new_zeros(1, x.size(0), self.config.hidden_size)
+            state = (zeros, zeros)
+        weights = [
+            self.first_layer_input_weight(),
+            lstm.weight_hh_l0,
+            lstm.bias_ih_l0,
+            lstm.bias_hh_l0,
+        ]
+        out, h, c = torch.lstm(x, state, weights, True, 1, 0.0, self.training, False, True)
+        return out, (h, c)
 
     def embed(self, input_ids: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         """The first layer's input: [B, T] ids (+ [B, T, C] condition) -> [B, T, E + C]."""
@@ -84,20 +118,16 @@ class ChoraleLSTM(nn.Module):
     def grow_condition(self, condition_dim: int) -> ChoraleLSTM:
         """A copy that also reads ``condition_dim`` features, starting as this very model.
 
-        The new input columns of the first layer start at zero, so the copy computes exactly what
+        The condition's input weights start at zero, so the copy computes exactly what
         this model computes until training teaches it to use the features: fine-tuning from the
         shipped language model instead of training from scratch.
         """
+        if self.config.condition_dim:
+            raise ValueError("this model already reads a condition")
         config = ModelConfig(**{**self.config.to_dict(), "condition_dim": condition_dim})
         grown = ChoraleLSTM(config)
-        state = self.state_dict()
-        first = grown.layers[0]
-        weight = torch.zeros_like(first.weight_ih_l0)  # [4H, E + C]
-        weight[:, : self.config.embedding_dim + self.config.condition_dim] = state[
-            "layers.0.weight_ih_l0"
-        ]
-        state = {**state, "layers.0.weight_ih_l0": weight}
-        grown.load_state_dict(state)
+        missing, unexpected = grown.load_state_dict(self.state_dict(), strict=False)
+        assert missing == ["condition_weight"] and not unexpected, (missing, unexpected)
         return grown
 
     @staticmethod

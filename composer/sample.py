@@ -36,6 +36,7 @@ from composer.encoding import (
     tokens_to_chorale,
 )
 from composer.grammar import FrameGrammar
+from composer.harmonizer import Harmonizer
 from composer.model import ChoraleLSTM
 
 MIN_FRAMES = 100
@@ -44,7 +45,8 @@ TRAIN_FRAMES_PATH = Path(__file__).resolve().parent / "data" / "train_frames.jso
 
 
 def is_length_aware(model: ChoraleLSTM) -> bool:
-    return model.config.condition_dim == LENGTH_FEATURES
+    config = getattr(model, "config", None)
+    return getattr(config, "condition_dim", 0) == LENGTH_FEATURES
 
 
 def draw_lengths(
@@ -85,7 +87,7 @@ def sample_tokens(
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
-    if not isinstance(model, ChoraleLSTM):
+    if isinstance(model, Harmonizer):
         raise ValueError(
             f"a {type(model).__name__} fills voices under fixed ones and cannot compose freely: "
             "use a language model checkpoint such as composer/checkpoints/bachbot_length.pt"

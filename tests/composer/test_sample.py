@@ -34,7 +34,7 @@ class ScriptedModel(nn.Module):
         self.scripts = [VOCABULARY.encode(s) for s in scripts]
         self.anchor = nn.Parameter(torch.zeros(1))  # gives the module a device
 
-    def forward(self, ids, hidden=None):
+    def forward(self, ids, hidden=None, condition=None):
         step = 0 if hidden is None else int(hidden[0][0, 0, 0])
         logits = torch.full((ids.size(0), 1, len(VOCABULARY)), -50.0)
         for row in range(ids.size(0)):
