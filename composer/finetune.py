@@ -37,6 +37,7 @@ from composer.encoding import BLANK, FRAME_END, PAD, VOICES, Vocabulary
 from composer.harmonize import frame_layout
 from composer.harmonizer import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, pick_device
+from composer.train import out_of_patience_or_time
 
 KINDS = ("length", "harmonizer")
 EVAL_MASKS = ("S", "A", "T", "B", "AT", "ATB")
@@ -286,11 +287,6 @@ def finetune(
             out_dir / "last.pt", model, vocabulary, meta, epoch, scores["validation_loss"], history
         )
         (out_dir / "log.json").write_text(json.dumps(history, indent=1) + "\n")
-        if stale >= config.patience:
-            break
-        if (
-            config.max_minutes is not None
-            and (time.monotonic() - started) / 60 > config.max_minutes
-        ):
+        if out_of_patience_or_time(stale, config.patience, started, config.max_minutes):
             break
     return best_entry

@@ -140,6 +140,15 @@ def _step_decays(epoch: int, config: TrainConfig) -> bool:
     return since >= 0 and since % config.lr_decay_every == 0 and epoch > 0
 
 
+def out_of_patience_or_time(
+    stale: int, patience: int, started: float, max_minutes: float | None
+) -> bool:
+    """Early stopping: ``stale`` epochs without improvement, or past the wall-clock budget."""
+    if stale >= patience:
+        return True
+    return max_minutes is not None and (time.monotonic() - started) / 60 > max_minutes
+
+
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
@@ -295,11 +304,6 @@ def train(
             config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0
         ):
             lr *= config.lr_decay
-        if stale >= config.patience:
-            break
-        if (
-            config.max_minutes is not None
-            and (time.monotonic() - started) / 60 > config.max_minutes
-        ):
+        if out_of_patience_or_time(stale, config.patience, started, config.max_minutes):
             break
     return TrainResult(best, best_epoch, history, out_dir / "best.pt")

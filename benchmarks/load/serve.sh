@@ -4,6 +4,7 @@
 # deploy/gunicorn.conf.py. Runs until stopped (Ctrl-C); quiz_load.py starts and stops it itself.
 #
 #   bash benchmarks/load/serve.sh            # http://127.0.0.1:8100/
+#   FRONT=nginx bash benchmarks/load/serve.sh   # nginx on :8100 serves the files, gunicorn on :8101
 #
 # Every setting can be overridden from the environment (DATABASE_URL, GUNICORN_BIND,
 # WEB_CONCURRENCY, ...). The database gets migrated and the demo quiz loaded; nothing is deleted.
@@ -28,4 +29,20 @@ bash .ci/services >&2  # PostgreSQL and Redis up, the database created
 .venv/bin/python manage.py collectstatic --noinput -v 0
 .venv/bin/python manage.py migrate --noinput -v 0
 .venv/bin/python manage.py seed_demo >&2
+if [[ "${FRONT:-}" == nginx ]]; then
+    # nginx takes the public address and serves /static/ and /media/ from disk; gunicorn moves to
+    # the next port and answers the rest. Started before the exec, nginx stays in this process
+    # group, so stopping the group (quiz_load.py does) stops both, and its CPU counts as server's.
+    command -v nginx >/dev/null || { echo "FRONT=nginx: nginx is not installed (apt-get install nginx)" >&2; exit 1; }
+    public=$GUNICORN_BIND
+    export GUNICORN_BIND=${public%:*}:$(( ${public##*:} + 1 ))
+    # Behind the proxy the client address is the last X-Forwarded-For hop (bachsurvey.client).
+    export DJANGO_BEHIND_PROXY=1
+    var=$PWD/var/load/nginx
+    mkdir -p "$var"
+    static_root=$PWD/var/static  # settings.STATIC_ROOT
+    sed -e "s|@LISTEN@|$public|" -e "s|@UPSTREAM@|$GUNICORN_BIND|" -e "s|@STATIC@|$static_root|" \
+        -e "s|@MEDIA@|$DJANGO_MEDIA_ROOT|" -e "s|@VAR@|$var|g" deploy/nginx.conf >"$var/nginx.conf"
+    nginx -c "$var/nginx.conf" -g 'daemon off;' &
+fi
 exec .venv/bin/gunicorn -c deploy/gunicorn.conf.py

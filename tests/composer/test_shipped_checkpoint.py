@@ -59,5 +59,6 @@ def test_nine_samples_in_ten_at_temperature_0_8_are_valid_chorales_and_seeded(
     first = compose_with_report(model, vocabulary, 20, temperature=0.8, seed=11)
     assert first.first_batch_valid >= 18
     assert all(100 <= piece.count("|||") <= 400 for piece in first.pieces)
-    again = compose_with_report(model, vocabulary, 20, temperature=0.8, seed=11)
-    assert again.pieces == first.pieces
+    # Seeded: a smaller draw twice (the same code path, half the time of repeating the 20).
+    twice = [compose_with_report(model, vocabulary, 4, temperature=0.8, seed=5) for _ in "ab"]
+    assert twice[0].pieces == twice[1].pieces
