@@ -2,7 +2,10 @@
 
 The input is a token stream in the encoding (``START``, frames, ``END``) in which the voice tokens
 to fill are ``BLANK`` (see :func:`mask_tokens`); everything else (fixed notes, ``(.)``, ``|||``)
-is kept exactly. :func:`harmonize` returns the completed stream and its log-probability.
+is kept exactly. :func:`harmonize` returns the completed stream and its log-probability. The
+model is a language model (BachBot's way: it sees only what came before) or a
+:class:`composer.harmonizer.Harmonizer`, the same decoder also told what the fixed voices do
+around each frame; a length-aware language model is told the piece's (known) length.
 
 Scoring. ``log_prob`` is the model's log-probability of the *whole* resulting stream: the sum of
 ``log p(token_t | tokens_<t)`` over every token after ``START``, fixed ones included, each under
