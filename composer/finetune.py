@@ -58,6 +58,9 @@ class FineTuneConfig:
     grad_clip: float = 5.0
     transpose: int = 3
     eval_mask_share: float = 0.75  # harmonizer: how often a training mask is one of EVAL_MASKS
+    # harmonizer: learn only from the blanked tokens (the fixed ones are in the context, and
+    # copying them is most of what an all-token loss teaches)
+    blank_loss_only: bool = False
     encoder_hidden: int = 128
     encoder_layers: int = 2
     seed: int = 0
@@ -256,7 +259,13 @@ def finetune(
                 streams.append(shifted if shifted is not None else train_chorales[i])
                 masks.append(_draw_mask(rng, config.eval_mask_share))
             loss, n = batch_loss(
-                model, vocabulary, streams, [layouts[i] for i in batch], masks, device
+                model,
+                vocabulary,
+                streams,
+                [layouts[i] for i in batch],
+                masks,
+                device,
+                only_blanks=config.blank_loss_only and isinstance(model, Harmonizer),
             )
             optimizer.zero_grad(set_to_none=True)
             (loss / n).backward()

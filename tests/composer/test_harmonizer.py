@@ -3,6 +3,8 @@ what they do before and after each frame (composer.harmonizer), and its fine-tun
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import torch
 
@@ -137,6 +139,31 @@ def test_fine_tuning_lowers_the_loss_on_blanked_voices(
     assert set(best["per_mask"]) == {"S", "A", "T", "B", "AT", "ATB"}
     again = validate(model, vocab, tiny_corpus[4:], torch.device("cpu"))
     assert again["validation_loss"] == pytest.approx(best["validation_loss"], rel=1e-4)
+
+
+def test_fine_tuning_on_blanked_tokens_only_also_learns(
+    tiny_corpus, vocabulary, language_model, tmp_path
+):
+    base = tmp_path / "base.pt"
+    checkpoint.save(base, language_model, vocabulary, {}, epoch=1, validation_loss=0.0)
+    config = FineTuneConfig(
+        kind="harmonizer",
+        base=str(base),
+        epochs=2,
+        batch_size=2,
+        lr=1e-2,
+        transpose=1,
+        encoder_hidden=8,
+        encoder_layers=1,
+        device="cpu",
+        blank_loss_only=True,
+    )
+    best = finetune(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "run", progress=False)
+    assert best["epoch"] >= 1
+    assert (
+        best["validation_loss"]
+        < json.loads((tmp_path / "run" / "log.json").read_text())[0]["validation_loss"]
+    )
 
 
 def test_the_blank_only_loss_counts_blanked_tokens(tiny_corpus, vocabulary, language_model):
