@@ -36,8 +36,8 @@ from composer.dataset import transpose_ids, transposition_table
 from composer.encoding import BLANK, FRAME_END, PAD, VOICES, Vocabulary
 from composer.harmonize import frame_layout
 from composer.harmonizer import Harmonizer, frame_batch
-from composer.model import ChoraleLSTM, pick_device
-from composer.train import out_of_patience_or_time
+from composer.model import ChoraleLSTM, ModelConfig
+from composer.train import evaluate, out_of_patience_or_time, start_run
 
 KINDS = ("length", "harmonizer")
 EVAL_MASKS = ("S", "A", "T", "B", "AT", "ATB")
@@ -82,6 +82,23 @@ def build_model(config: FineTuneConfig) -> tuple[nn.Module, Vocabulary]:
         )
         return model, vocabulary
     raise ValueError(f"unknown kind {config.kind!r}: use one of {', '.join(KINDS)}")
+
+
+def split_new_parameters(model: nn.Module) -> tuple[list[nn.Parameter], list[nn.Parameter]]:
+    """(the base language model's own parameters, the ones fine-tuning added).
+
+    A harmonizer's decoder is the language model; a length-aware model is one. What a plain
+    :class:`ChoraleLSTM` of the same config would not have is new (trains at ``new_lr``).
+    """
+    language_model = model.decoder if isinstance(model, Harmonizer) else model
+    plain = ModelConfig(**{**language_model.config.to_dict(), "condition_dim": 0})
+    base_names = set(ChoraleLSTM(plain).state_dict())
+    prefix = "decoder." if isinstance(model, Harmonizer) else ""
+    own, new = [], []
+    for name, parameter in model.named_parameters():
+        inherited = name.startswith(prefix) and name.removeprefix(prefix) in base_names
+        (own if inherited else new).append(parameter)
+    return own, new
 
 
 def _padded(streams: Sequence[Sequence[int]], pad: int) -> torch.Tensor:
@@ -145,18 +162,11 @@ def validate(
 ) -> dict:
     """Length model: nats/token. Harmonizer: nats per blanked token, per mask and on average."""
     model.eval()
+    if not isinstance(model, Harmonizer):  # the figure `python -m composer evaluate` prints
+        return {"validation_loss": evaluate(model, chorales, vocabulary, device)["loss_per_token"]}
     order = sorted(range(len(chorales)), key=lambda i: len(chorales[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    tokens = vocabulary.decode
-    if not isinstance(model, Harmonizer):
-        total, count = 0.0, 0
-        for batch in batches:
-            loss, n = batch_loss(
-                model, vocabulary, [chorales[i] for i in batch], None, None, device
-            )
-            total, count = total + loss.item(), count + n
-        return {"validation_loss": total / count}
-    layouts = [frame_layout(tokens(c)) for c in chorales]
+    layouts = [frame_layout(vocabulary.decode(c)) for c in chorales]
     scores = {}
     for mask in EVAL_MASKS:
         voices = [VOICES.index(v) for v in mask]
@@ -191,16 +201,6 @@ def _epoch_batches(
     return batches
 
 
-def _is_new(name: str) -> bool:
-    """Parameters the base language model does not have (they train at ``new_lr``)."""
-    return name.endswith("condition_weight") or not (
-        name.startswith("decoder.") or "." not in name or name.split(".")[0] in _LM_MODULES
-    )
-
-
-_LM_MODULES = {"embedding", "layers", "norms", "head"}
-
-
 def _draw_mask(rng: random.Random, eval_share: float) -> list[int]:
     if rng.random() < eval_share:
         return [VOICES.index(v) for v in rng.choice(EVAL_MASKS)]
@@ -215,12 +215,7 @@ def finetune(
     progress: bool = True,
 ) -> dict:
     """Fine-tune; returns the best epoch's log entry. Writes best.pt and log.json."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    device = pick_device(config.device)
+    out_dir, device = start_run(out_dir, config.threads, config.seed, config.device)
     model, vocabulary = build_model(config)
     model.to(device)
     decode = vocabulary.decode
@@ -229,8 +224,7 @@ def finetune(
         s: transposition_table(vocabulary, s)
         for s in range(-config.transpose, 1 + config.transpose)
     }
-    new = [p for name, p in model.named_parameters() if _is_new(name)]
-    old = [p for name, p in model.named_parameters() if not _is_new(name)]
+    old, new = split_new_parameters(model)
     optimizer = torch.optim.Adam(
         [{"params": old, "lr": config.lr}, {"params": new, "lr": config.new_lr}]
     )

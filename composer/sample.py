@@ -18,6 +18,7 @@ decides where the piece ends: END is drawn at the model's own probability.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from collections.abc import Sequence
@@ -49,12 +50,17 @@ def is_length_aware(model: ChoraleLSTM) -> bool:
     return getattr(config, "condition_dim", 0) == LENGTH_FEATURES
 
 
+@functools.cache
+def _training_lengths() -> tuple[int, ...]:
+    """Frames of each training chorale, sorted (read once: every sampling call draws from it)."""
+    return tuple(sorted(json.loads(TRAIN_FRAMES_PATH.read_text()).values()))
+
+
 def draw_lengths(
     n: int, seed: int, min_frames: int = MIN_FRAMES, max_frames: int = MAX_FRAMES
 ) -> list[int]:
     """``n`` target lengths in frames, drawn with ``seed`` from Bach's training chorales."""
-    frames = json.loads(TRAIN_FRAMES_PATH.read_text()).values()
-    usable = sorted(f for f in frames if min_frames <= f <= max_frames)
+    usable = [f for f in _training_lengths() if min_frames <= f <= max_frames]
     if not usable:
         raise ValueError(f"no training chorale is {min_frames}-{max_frames} frames long")
     return random.Random(seed).choices(usable, k=n)

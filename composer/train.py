@@ -140,6 +140,18 @@ def _step_decays(epoch: int, config: TrainConfig) -> bool:
     return since >= 0 and since % config.lr_decay_every == 0 and epoch > 0
 
 
+def start_run(
+    out_dir: Path, threads: int | None, seed: int, device: str
+) -> tuple[Path, torch.device]:
+    """The run folder (made), torch's CPU threads and seed set, and the device to train on."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if threads:
+        torch.set_num_threads(threads)
+    torch.manual_seed(seed)
+    return out_dir, pick_device(device)
+
+
 def out_of_patience_or_time(
     stale: int, patience: int, started: float, max_minutes: float | None
 ) -> bool:
@@ -196,12 +208,7 @@ def train(
 ) -> TrainResult:
     """Train, keeping ``best.pt`` (lowest validation loss) and ``last.pt`` (for resuming)."""
     vocabulary = vocabulary or load_vocabulary()
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if config.threads:
-        torch.set_num_threads(config.threads)
-    torch.manual_seed(config.seed)
-    device = pick_device(config.device)
+    out_dir, device = start_run(out_dir, config.threads, config.seed, config.device)
     model = ChoraleLSTM(config.model_config(len(vocabulary))).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history: list[dict] = []

@@ -11,7 +11,13 @@ import torch
 from composer import checkpoint
 from composer.conditioning import target_frames
 from composer.encoding import FRAME_END, load_vocabulary
-from composer.finetune import FineTuneConfig, batch_loss, finetune, validate
+from composer.finetune import (
+    FineTuneConfig,
+    batch_loss,
+    finetune,
+    split_new_parameters,
+    validate,
+)
 from composer.harmonize import _stepper, frame_layout, harmonize, mask_tokens, stream_log_prob
 from composer.harmonizer import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, ModelConfig
@@ -115,8 +121,9 @@ def test_a_harmonizer_cannot_compose_freely(language_model, vocabulary):
         sample_tokens(harmonizer, vocabulary, 1)
 
 
+@pytest.mark.parametrize("blank_loss_only", [False, True], ids=["all-tokens", "blanks-only"])
 def test_fine_tuning_lowers_the_loss_on_blanked_voices(
-    tiny_corpus, vocabulary, language_model, tmp_path
+    tiny_corpus, vocabulary, language_model, tmp_path, blank_loss_only
 ):
     base = tmp_path / "base.pt"
     checkpoint.save(base, language_model, vocabulary, {}, epoch=1, validation_loss=0.0)
@@ -131,9 +138,12 @@ def test_fine_tuning_lowers_the_loss_on_blanked_voices(
         encoder_layers=1,
         device="cpu",
         patience=5,
+        blank_loss_only=blank_loss_only,
     )
     best = finetune(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "run", progress=False)
     assert best["epoch"] >= 1, "two epochs on four chorales should beat the untouched model"
+    untouched = json.loads((tmp_path / "run" / "log.json").read_text())[0]
+    assert best["validation_loss"] < untouched["validation_loss"]
     model, vocab, meta = checkpoint.load(tmp_path / "run" / "best.pt")
     assert isinstance(model, Harmonizer) and meta["kind"] == "harmonizer"
     assert set(best["per_mask"]) == {"S", "A", "T", "B", "AT", "ATB"}
@@ -141,29 +151,16 @@ def test_fine_tuning_lowers_the_loss_on_blanked_voices(
     assert again["validation_loss"] == pytest.approx(best["validation_loss"], rel=1e-4)
 
 
-def test_fine_tuning_on_blanked_tokens_only_also_learns(
-    tiny_corpus, vocabulary, language_model, tmp_path
-):
-    base = tmp_path / "base.pt"
-    checkpoint.save(base, language_model, vocabulary, {}, epoch=1, validation_loss=0.0)
-    config = FineTuneConfig(
-        kind="harmonizer",
-        base=str(base),
-        epochs=2,
-        batch_size=2,
-        lr=1e-2,
-        transpose=1,
-        encoder_hidden=8,
-        encoder_layers=1,
-        device="cpu",
-        blank_loss_only=True,
-    )
-    best = finetune(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "run", progress=False)
-    assert best["epoch"] >= 1
-    assert (
-        best["validation_loss"]
-        < json.loads((tmp_path / "run" / "log.json").read_text())[0]["validation_loss"]
-    )
+def test_only_the_new_parameters_train_at_the_new_rate(language_model):
+    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8)
+    own, new = split_new_parameters(harmonizer)
+    assert {id(p) for p in own} == {id(p) for p in harmonizer.decoder.parameters()} - {
+        id(harmonizer.decoder.condition_weight)
+    }
+    assert len(own) + len(new) == len(list(harmonizer.parameters()))
+    grown = language_model.grow_condition(3)
+    own, new = split_new_parameters(grown)
+    assert new == [grown.condition_weight] and len(own) == len(list(language_model.parameters()))
 
 
 def test_the_blank_only_loss_counts_blanked_tokens(tiny_corpus, vocabulary, language_model):
