@@ -181,6 +181,14 @@ def evaluate(
     for mask in masks:
         mask_tokens(next(iter(chorales.values())), mask)  # refuse a bad mask before any work
     predicted = sum(len(t) - 1 for t in chorales.values())
+    # A language model scores Bach's streams the same under every mask: once will do. A
+    # harmonizer reads the mask, so it scores them per mask (below).
+    reads_mask = isinstance(model, Harmonizer)
+    unmasked_bach = (
+        None
+        if reads_mask
+        else sum(stream_log_prob(model, vocabulary, t) for t in chorales.values())
+    )
     table: dict[str, dict] = {}
     bar = tqdm(
         total=len(masks) * len(chorales), disable=not progress, file=sys.stderr, unit="chorale"
@@ -188,10 +196,12 @@ def evaluate(
     for mask in masks:
         started = time.monotonic()
         totals = [0, 0, 0, 0]
-        log_prob = bach = 0.0
+        log_prob = 0.0
+        bach = 0.0 if reads_mask else unmasked_bach
         for tokens in chorales.values():
             masked = mask_tokens(tokens, mask)
-            bach += stream_log_prob(model, vocabulary, tokens, masked)
+            if reads_mask:
+                bach += stream_log_prob(model, vocabulary, tokens, masked)
             result = harmonize(model, vocabulary, masked, method, beam_width, constraints)
             counts = errors(tokens, masked, result.tokens)
             totals = [a + b for a, b in zip(totals, counts, strict=True)]
