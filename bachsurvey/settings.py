@@ -184,6 +184,14 @@ SPECTACULAR_SETTINGS = {
 # --- Hostile input: rate limits, login lockout, request size (README, "Hostile input") ---
 # The counters live in this cache; with several web processes it must be shared (CACHE_URL).
 CACHES = {"default": cache_from_url(env_str("CACHE_URL"))}
+# Sessions are kept in PostgreSQL; with a shared cache they are also read from it, which saves
+# every API request a query. A per-process cache could hand one worker a session that another
+# has since changed, so without CACHE_URL they are read from the database alone.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 # Only behind a proxy is X-Forwarded-For trusted for the client's address (bachsurvey.client).
 BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 # New participants per client address per hour: high enough for a classroom behind one NAT.

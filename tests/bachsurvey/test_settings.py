@@ -35,7 +35,7 @@ def test_it_parses_a_postgres_url() -> None:
     db = database_from_url(
         "postgresql://bach:p%40ss@db.example:5433/chorales?sslmode=require", BASE
     )
-    assert db["ENGINE"] == "django.db.backends.postgresql"
+    assert db["ENGINE"] == "bachsurvey.postgresql"
     assert (db["NAME"], db["USER"], db["PASSWORD"]) == ("chorales", "bach", "p@ss")
     assert (db["HOST"], db["PORT"]) == ("db.example", "5433")
     assert db["OPTIONS"] == {"connect_timeout": "5", "sslmode": "require"}
