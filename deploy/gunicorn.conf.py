@@ -22,7 +22,10 @@ connection after one request and then waits for the client to close its side: ag
 that keep connections open (browsers, the load client) that made a trivial request ~15x slower
 than the gthread worker here. A slow client (a phone on a bad network) holds a thread for its
 whole upload, so in front of real users put a buffering proxy (nginx, or the cloud load
-balancer) before gunicorn, as gunicorn's own documentation asks.
+balancer) before gunicorn, as gunicorn's own documentation asks, and then run the sync worker,
+two per core (GUNICORN_THREADS=1 WEB_CONCURRENCY=4 on two cores; benchmarks/load/serve.sh does):
+a gthread worker keeps every connection it accepted, and under the load benchmark one worker
+held most of the connections while another idled.
 """
 
 from __future__ import annotations
