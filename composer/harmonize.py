@@ -4,8 +4,8 @@ The input is a token stream in the encoding (``START``, frames, ``END``) in whic
 to fill are ``BLANK`` (see :func:`mask_tokens`); everything else (fixed notes, ``(.)``, ``|||``)
 is kept exactly. :func:`harmonize` returns the completed stream and its log-probability. The
 model is a language model (BachBot's way: it sees only what came before) or a
-:class:`composer.harmonizer.Harmonizer`, the same decoder also told what the fixed voices do
-around each frame; a length-aware language model is told the piece's (known) length.
+:class:`composer.harmonizer.Harmonizer`, the language model times a reader of the fixed voices
+on both sides of each frame; a length-aware language model is told the piece's (known) length.
 
 Scoring. ``log_prob`` is the model's log-probability of the *whole* resulting stream: the sum of
 ``log p(token_t | tokens_<t)`` over every token after ``START``, fixed ones included, each under
@@ -226,11 +226,14 @@ def _pitch(token: str) -> int | None:
 Step = Callable[[torch.Tensor, Hidden | None, int], tuple[torch.Tensor, Hidden]]
 
 
-def _stepper(model: ChoraleLSTM, condition: torch.Tensor | None = None) -> Step:
+def _stepper(
+    model: ChoraleLSTM, condition: torch.Tensor | None = None, bias: torch.Tensor | None = None
+) -> Step:
     """``step(ids [R, m], hidden, start)``: the model on the stream's positions start..start+m-1.
 
-    ``condition`` [n, C] holds the features of every position of the stream (the harmonizer's
-    context, or the length features), the same for every beam. Short inputs run through
+    ``condition`` [n, C] holds the features of every position of the stream (the length
+    features), the same for every beam; ``bias`` [n, V] is added to the logits of each position
+    (the harmonizer's reader, see composer.harmonizer). Short inputs run through
     ``torch.lstm_cell``: the same weights and maths as ``ChoraleLSTM.forward`` in eval mode (a
     test checks they agree), but several times faster for one token on the CPU, where
     ``nn.LSTM`` pays a large fixed cost per call. Long inputs, or an unexpected layer shape, go
@@ -245,6 +248,16 @@ def _stepper(model: ChoraleLSTM, condition: torch.Tensor | None = None) -> Step:
     def whole(ids: torch.Tensor, hidden: Hidden | None, start: int) -> tuple[torch.Tensor, Hidden]:
         return model(ids, hidden, features(ids.size(0), start, ids.size(1)))
 
+    if bias is not None:
+        plain = _stepper(model, condition)
+
+        def biased(
+            ids: torch.Tensor, hidden: Hidden | None, start: int
+        ) -> tuple[torch.Tensor, Hidden]:
+            logits, hidden = plain(ids, hidden, start)
+            return logits + bias[start : start + ids.size(1)], hidden
+
+        return biased
     layers = list(model.layers)
     if not all(
         isinstance(m, nn.LSTM) and m.num_layers == 1 and m.bias and not m.bidirectional
@@ -319,10 +332,17 @@ def _search(
     return [*paths, chosen[-1]] if guard else paths
 
 
-def _log_prob(model: ChoraleLSTM, ids: torch.Tensor, condition: torch.Tensor | None) -> float:
+def _log_prob(
+    model: ChoraleLSTM,
+    ids: torch.Tensor,
+    condition: torch.Tensor | None,
+    bias: torch.Tensor | None = None,
+) -> float:
     """Log-probability of the ids [n] after the first, in one pass (the one scale we report)."""
     features = None if condition is None else condition[None, :-1]  # [1, n-1, C]
     logits, _ = model(ids[None, :-1], None, features)  # [1, n-1, V]
+    if bias is not None:
+        logits = logits + bias[None, :-1]
     log_probs = torch.log_softmax(logits[0], dim=-1)  # [n-1, V]
     return float(log_probs.gather(1, ids[1:, None]).double().sum())
 
@@ -356,16 +376,18 @@ def harmonize(
     template = torch.tensor(vocab.encode(masked_tokens), device=device)
     width = beam_width if method == "beam" else 1
     with _decoding(model):
-        condition = _condition(model, vocab, template, layout)
+        condition, bias = _inputs(model, vocab, template, layout)
         # Beam search can drop the greedy path: follow it alongside (guard) and keep the better.
         # Both are rescored in one pass each, as greedy's own result is, so that beam >= greedy
         # holds exactly whenever the guard row retraces greedy's path.
         paths = _search(
-            _stepper(decoder, condition), template, rules, vocab.id(BLANK), width, width > 1
+            _stepper(decoder, condition, bias), template, rules, vocab.id(BLANK), width, width > 1
         )
         if len(paths) == 2 and torch.equal(paths[0], paths[1]):
             paths = paths[:1]  # the beam's best is the greedy path: one rescoring will do
-        scored = [(_log_prob(decoder, ids, condition), -i, ids) for i, ids in enumerate(paths)]
+        scored = [
+            (_log_prob(decoder, ids, condition, bias), -i, ids) for i, ids in enumerate(paths)
+        ]
         log_prob, _, ids = max(scored, key=lambda s: s[:2])
     return Harmonization(vocab.decode(ids.tolist()), log_prob)
 
@@ -387,28 +409,30 @@ def stream_log_prob(
     with _decoding(model):
         masked = tokens if masked_tokens is None else masked_tokens
         template = torch.tensor(vocab.encode(masked), device=ids.device)
-        condition = _condition(model, vocab, template, frame_layout(masked))
-        return _log_prob(decoder, ids, condition)
+        condition, bias = _inputs(model, vocab, template, frame_layout(masked))
+        return _log_prob(decoder, ids, condition, bias)
 
 
-def _condition(
+def _inputs(
     model: ChoraleLSTM | Harmonizer,
     vocab: Vocabulary,
     template: torch.Tensor,
     layout: list[list[int]],
-) -> torch.Tensor | None:
-    """Features of each position of the masked stream ``template`` [n] -> [n, C] or None.
+) -> tuple[torch.Tensor | None, torch.Tensor | None]:
+    """What the decoder gets beside the masked stream ``template`` [n]: (features [n, C] or None,
+    bias [n, V] or None).
 
-    The harmonizer's context of the fixed voices, or, for the length-aware language model, how
-    far through the (known) length of the piece each position is.
+    The length-aware language model's features: how far through the (known) length of the piece
+    each position is. The harmonizer's bias: its reader's weighted log-probabilities for each
+    blank, from the fixed voices on both sides.
     """
     frame_end = vocab.id(FRAME_END)
     if isinstance(model, Harmonizer):
         frames = frame_batch([template.tolist()], [layout], vocab, template.device)
-        return model.condition(template[None], frames, frame_end)[0]
+        return None, model.bias(template[None], frames, [layout], vocab.id(BLANK))[0]
     if model.config.condition_dim:
-        return stream_length_features(template[None], frame_end, vocab.id(PAD))[0]
-    return None
+        return stream_length_features(template[None], frame_end, vocab.id(PAD))[0], None
+    return None, None
 
 
 @contextmanager

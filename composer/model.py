@@ -23,8 +23,7 @@ class ModelConfig:
     dropout: float = 0.3
     layer_norm: bool = False  # BachBot had batch-norm between layers; LayerNorm suits RNNs better
     # Extra features per input position, fed to the first layer beside the token's embedding
-    # (0: none, BachBot's model). The length-aware composer gives 3 (composer.conditioning),
-    # the harmonizer the context of the fixed voices around each frame (composer.harmonizer).
+    # (0: none, BachBot's model). The length-aware composer gives 3 (composer.conditioning).
     condition_dim: int = 0
 
     def to_dict(self) -> dict:

@@ -1,5 +1,5 @@
-"""The harmonizer: a language model told, through a bidirectional reader of the fixed voices,
-what they do before and after each frame (composer.harmonizer), and its fine-tuning."""
+"""The harmonizer: the language model times a bidirectional reader of the fixed voices
+(composer.harmonizer), and the training of its reader."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ import pytest
 import torch
 
 from composer import checkpoint
-from composer.conditioning import target_frames
-from composer.encoding import FRAME_END, load_vocabulary
+from composer.encoding import BLANK, load_vocabulary
 from composer.finetune import (
     FineTuneConfig,
     batch_loss,
     finetune,
+    parse_weights,
     split_new_parameters,
     validate,
 )
@@ -43,9 +43,24 @@ def chorale(tiny_corpus, vocabulary) -> list[str]:
     return [*tokens[: end + 1], "END"]
 
 
-def test_a_new_harmonizer_is_exactly_its_language_model(language_model, vocabulary, chorale):
-    """The context's input columns start at zero: same choices, same log-probabilities."""
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8).eval()
+def harmonizer_of(language_model: ChoraleLSTM, weights: list[float]) -> Harmonizer:
+    torch.manual_seed(2)
+    reader = {"encoder_hidden": 8, "encoder_embedding": 8, "fusion_weights": weights}
+    return Harmonizer.from_language_model(language_model, **reader).eval()
+
+
+def reader_bias(harmonizer: Harmonizer, vocabulary, masked: list[str]) -> torch.Tensor:
+    ids = torch.tensor(vocabulary.encode(masked))
+    layout = frame_layout(masked)
+    frames = frame_batch([ids.tolist()], [layout], vocabulary)
+    with torch.no_grad():
+        return harmonizer.bias(ids[None], frames, [layout], vocabulary.id(BLANK))[0]  # [n, V]
+
+
+def test_with_weight_zero_a_harmonizer_is_exactly_its_language_model(
+    language_model, vocabulary, chorale
+):
+    harmonizer = harmonizer_of(language_model, [0.0, 0.0, 0.0, 0.0])
     masked = mask_tokens(chorale, "ATB")
     for method in ("greedy", "beam"):
         plain = harmonize(language_model, vocabulary, masked, method, 3)
@@ -57,40 +72,69 @@ def test_a_new_harmonizer_is_exactly_its_language_model(language_model, vocabula
     )
 
 
-def test_the_context_of_each_token_is_its_target_frames(language_model, vocabulary, chorale):
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8).eval()
+def test_the_reader_speaks_before_each_blank_with_its_voice_weight(
+    language_model, vocabulary, chorale
+):
+    """The logits at p - 1 predict the token at p: there, and only there, the blank's voice's
+    weight times the reader's log-probabilities for that frame and voice."""
+    harmonizer = harmonizer_of(language_model, [0.5, 1.0, 2.0, 3.0])
     masked = mask_tokens(chorale, "AT")
-    ids = torch.tensor(vocabulary.encode(masked))
     layout = frame_layout(masked)
-    frames = frame_batch([ids.tolist()], [layout], vocabulary)
-    assert frames.voices.shape == (1, 24, 4) and int(frames.lengths[0]) == 24
+    bias = reader_bias(harmonizer, vocabulary, masked)
+    assert bias.shape == (len(masked), len(vocabulary))
+    frames = frame_batch([vocabulary.encode(masked)], [layout], vocabulary)
     with torch.no_grad():
-        context = harmonizer.encode(frames.voices, frames.fermata, frames.lengths)  # [1, F, 16]
-        condition = harmonizer.condition(ids[None], frames, vocabulary.id(FRAME_END))
-    assert condition.shape == (1, len(masked), 16)
-    index = target_frames(ids, vocabulary.id(FRAME_END)).clamp(max=23)
-    assert torch.equal(condition[0], context[0, index])
-    # START predicts frame 0's first token; the token after the first ||| starts frame 1.
-    first_end = masked.index("|||")
-    assert int(index[0]) == 0 and int(index[first_end]) == 1
+        log_probs = torch.log_softmax(harmonizer.frame_logits(frames)[0], dim=-1)  # [F, 4, V]
+    spoken = set()
+    for f, slots in enumerate(layout):
+        for voice, weight in ((1, 1.0), (2, 2.0)):
+            position = slots[voice]
+            assert torch.allclose(bias[position - 1], weight * log_probs[f, voice])
+            spoken.add(position - 1)
+    silent = [p for p in range(len(masked)) if p not in spoken]
+    assert torch.count_nonzero(bias[silent]) == 0
 
 
 def test_the_reader_sees_the_future(language_model, vocabulary, chorale):
-    """Changing a fixed note late in the piece changes the context of the first frame."""
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8).eval()
+    """A fixed note changed in the last frame changes what the reader says at the first."""
+    harmonizer = harmonizer_of(language_model, [1.0, 1.0, 1.0, 1.0])
     masked = mask_tokens(chorale, "ATB")
-    layout = frame_layout(masked)
+    last_soprano = frame_layout(masked)[-1][0]
     changed = list(masked)
-    changed[layout[-1][0]] = (
-        "(60, False)" if masked[layout[-1][0]] != "(60, False)" else "(62, False)"
+    changed[last_soprano] = (
+        "(60, False)" if masked[last_soprano] != "(60, False)" else "(62, False)"
     )
-    contexts = []
-    for stream in (masked, changed):
-        ids = vocabulary.encode(stream)
-        frames = frame_batch([ids], [layout], vocabulary)
-        with torch.no_grad():
-            contexts.append(harmonizer.encode(frames.voices, frames.fermata, frames.lengths))
-    assert not torch.allclose(contexts[0][0, 0], contexts[1][0, 0])
+    first_alto = frame_layout(masked)[0][1]
+    before = reader_bias(harmonizer, vocabulary, masked)[first_alto - 1]
+    after = reader_bias(harmonizer, vocabulary, changed)[first_alto - 1]
+    assert not torch.equal(before, after)  # a left-to-right model could not tell them apart
+
+
+def test_harmonizing_and_scoring_agree(language_model, vocabulary, chorale):
+    """The log-probability beam search reports is the one its stream scores afterwards, and
+    beam search finds a stream at least as likely as greedy's."""
+    harmonizer = harmonizer_of(language_model, [2.0, 2.0, 2.0, 1.0])
+    masked = mask_tokens(chorale, "ATB")
+    greedy = harmonize(harmonizer, vocabulary, masked, "greedy")
+    beam = harmonize(harmonizer, vocabulary, masked, "beam", 4)
+    assert beam.log_prob >= greedy.log_prob - 1e-6
+    scored = stream_log_prob(harmonizer, vocabulary, beam.tokens, masked)
+    assert scored == pytest.approx(beam.log_prob, abs=1e-3)
+    fixed = [i for i, t in enumerate(masked) if t != BLANK]
+    assert [beam.tokens[i] for i in fixed] == [masked[i] for i in fixed]
+
+
+def test_the_stepper_with_a_bias_computes_what_the_model_computes(vocabulary, language_model):
+    torch.manual_seed(1)
+    ids = torch.randint(0, len(vocabulary), (3, 9))
+    bias = torch.randn(9, len(vocabulary))
+    expected, _ = language_model(ids)
+    expected = expected + bias
+    step = _stepper(language_model, None, bias)
+    with torch.no_grad():
+        _, hidden = step(ids[:, :5], None, 0)
+        logits, _ = step(ids[:, 5:], hidden, 5)
+    assert torch.allclose(logits, expected[:, 5:], atol=1e-5)
 
 
 def test_the_stepper_with_a_condition_computes_what_the_model_computes(vocabulary):
@@ -116,14 +160,13 @@ def test_a_model_refuses_a_condition_of_the_wrong_shape(vocabulary, language_mod
 
 
 def test_a_harmonizer_cannot_compose_freely(language_model, vocabulary):
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8)
+    harmonizer = harmonizer_of(language_model, [1.0, 1.0, 1.0, 1.0])
     with pytest.raises(ValueError, match="cannot compose freely"):
         sample_tokens(harmonizer, vocabulary, 1)
 
 
-@pytest.mark.parametrize("blank_loss_only", [False, True], ids=["all-tokens", "blanks-only"])
-def test_fine_tuning_lowers_the_loss_on_blanked_voices(
-    tiny_corpus, vocabulary, language_model, tmp_path, blank_loss_only
+def test_training_the_reader_lowers_its_loss_and_leaves_the_language_model_alone(
+    tiny_corpus, vocabulary, language_model, tmp_path
 ):
     base = tmp_path / "base.pt"
     checkpoint.save(base, language_model, vocabulary, {}, epoch=1, validation_loss=0.0)
@@ -132,43 +175,52 @@ def test_fine_tuning_lowers_the_loss_on_blanked_voices(
         base=str(base),
         epochs=2,
         batch_size=2,
-        lr=1e-2,
+        new_lr=1e-2,
         transpose=1,
         encoder_hidden=8,
         encoder_layers=1,
+        fusion_weights="2,2,2,1",
         device="cpu",
         patience=5,
-        blank_loss_only=blank_loss_only,
     )
     best = finetune(config, tiny_corpus[:4], tiny_corpus[4:], tmp_path / "run", progress=False)
-    assert best["epoch"] >= 1, "two epochs on four chorales should beat the untouched model"
+    assert best["epoch"] >= 1, "two epochs on four chorales should beat the untrained reader"
     untouched = json.loads((tmp_path / "run" / "log.json").read_text())[0]
     assert best["validation_loss"] < untouched["validation_loss"]
     model, vocab, meta = checkpoint.load(tmp_path / "run" / "best.pt")
     assert isinstance(model, Harmonizer) and meta["kind"] == "harmonizer"
-    assert set(best["per_mask"]) == {"S", "A", "T", "B", "AT", "ATB"}
+    assert model.config.fusion_weights == [2.0, 2.0, 2.0, 1.0]
+    for name, value in language_model.state_dict().items():
+        assert torch.equal(model.decoder.state_dict()[name], value), name
+    assert set(best["per_mask"]) == set(best["reader_error_rate"]) == {
+        "S", "A", "T", "B", "AT", "ATB"
+    }  # fmt: skip
     again = validate(model, vocab, tiny_corpus[4:], torch.device("cpu"))
     assert again["validation_loss"] == pytest.approx(best["validation_loss"], rel=1e-4)
 
 
-def test_only_the_new_parameters_train_at_the_new_rate(language_model):
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8)
+def test_only_the_reader_trains(language_model):
+    harmonizer = harmonizer_of(language_model, [1.0, 1.0, 1.0, 1.0])
     own, new = split_new_parameters(harmonizer)
-    assert {id(p) for p in own} == {id(p) for p in harmonizer.decoder.parameters()} - {
-        id(harmonizer.decoder.condition_weight)
-    }
-    assert len(own) + len(new) == len(list(harmonizer.parameters()))
+    decoder = {id(p) for p in harmonizer.decoder.parameters()}
+    assert own == [] and not decoder & {id(p) for p in new}
+    assert len(new) + len(decoder) == len(list(harmonizer.parameters()))
     grown = language_model.grow_condition(3)
     own, new = split_new_parameters(grown)
     assert new == [grown.condition_weight] and len(own) == len(list(language_model.parameters()))
 
 
-def test_the_blank_only_loss_counts_blanked_tokens(tiny_corpus, vocabulary, language_model):
-    harmonizer = Harmonizer.from_language_model(language_model, encoder_hidden=8).eval()
+def test_the_loss_counts_blanked_tokens(tiny_corpus, vocabulary, language_model):
+    harmonizer = harmonizer_of(language_model, [1.0, 1.0, 1.0, 1.0])
     ids = tiny_corpus[0]
     layout = frame_layout(vocabulary.decode(ids))
     with torch.no_grad():
-        _, counted = batch_loss(
-            harmonizer, vocabulary, [ids], [layout], [[1, 2]], torch.device("cpu"), True
-        )
+        _, counted = batch_loss(harmonizer, vocabulary, [ids], [layout], [[1, 2]], "cpu")
     assert counted == 2 * len(layout)  # alto and tenor of every frame
+
+
+@pytest.mark.parametrize("text", ["1,1,1", "1,1,1,x", "1,-1,1,1", ""])
+def test_fusion_weights_are_four_numbers_at_least_zero(text):
+    with pytest.raises(ValueError, match="four numbers"):
+        parse_weights(text)
+    assert parse_weights("2,2,2,1") == [2.0, 2.0, 2.0, 1.0]
