@@ -6,8 +6,8 @@ transposition, decoding, score building), median of a few runs. The target (issu
     .venv/bin/python benchmarks/harmonize_speed.py [--checkpoint PATH] [--runs 5]
 
 The melody is fixtures/melodies/ode_to_joy.txt (16 bars of 4/4, 256 sixteenth-note frames,
-~1,300 tokens with A, T and B blank). The checkpoint defaults to the shipped
-composer/checkpoints/bachbot.pt, else the training run's runs/bachbot/best.pt.
+~1,300 tokens with A, T and B blank). The checkpoint defaults to the shipped harmonizer
+composer/checkpoints/harmonizer.pt, else the language model composer/checkpoints/bachbot.pt.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ sys.path.insert(0, str(REPO))
 
 MELODY = REPO / "fixtures" / "melodies" / "ode_to_joy.txt"
 CHECKPOINTS = (
+    REPO / "composer" / "checkpoints" / "harmonizer.pt",
     REPO / "composer" / "checkpoints" / "bachbot.pt",
-    REPO / "runs" / "bachbot" / "best.pt",
 )
 
 

@@ -1,4 +1,5 @@
-"""The checkpoint the site ships: its validation loss recomputed from scratch, and its samples."""
+"""The checkpoints the site ships: validation losses recomputed from scratch, samples, and the
+harmonizer against its language model."""
 
 from __future__ import annotations
 
@@ -8,7 +9,11 @@ import pytest
 import torch
 
 from composer import checkpoint
+from composer.cli_harmonize import evaluate as evaluate_harmonization
+from composer.cli_harmonize import validation_chorales
 from composer.cli_train import corpus_ids
+from composer.finetune import validate
+from composer.harmonizer import Harmonizer
 from composer.sample import compose_with_report
 from composer.train import evaluate
 
@@ -62,3 +67,41 @@ def test_nine_samples_in_ten_at_temperature_0_8_are_valid_chorales_and_seeded(
     # Seeded: a smaller draw twice (the same code path, half the time of repeating the 20).
     twice = [compose_with_report(model, vocabulary, 4, temperature=0.8, seed=5) for _ in "ab"]
     assert twice[0].pieces == twice[1].pieces
+
+
+@pytest.fixture(scope="module")
+def harmonizer_checkpoint():
+    torch.set_num_threads(2)
+    return checkpoint.load(checkpoint.DEFAULT_HARMONIZER)
+
+
+@pytest.mark.slow
+def test_the_shipped_harmonizer_is_the_language_model_times_its_reader(
+    harmonizer_checkpoint, shipped
+):
+    """Its decoder is bachbot.pt as shipped, and the sidecar tells its weights and its reader's
+    validation loss, recomputed here."""
+    model, vocabulary, meta = harmonizer_checkpoint
+    assert isinstance(model, Harmonizer) and meta["kind"] == "harmonizer"
+    language_model = shipped[0]
+    for name, value in language_model.state_dict().items():
+        assert torch.equal(model.decoder.state_dict()[name], value), name
+    sidecar = json.loads(checkpoint.sidecar_path(checkpoint.DEFAULT_HARMONIZER).read_text())
+    assert sidecar["model_config"]["fusion_weights"] == model.config.fusion_weights
+    assert meta["training"]["fusion_weights"] == ",".join(
+        f"{w:g}" for w in model.config.fusion_weights
+    )
+    scores = validate(model, vocabulary, corpus_ids("validation"), torch.device("cpu"))
+    assert sidecar["validation_loss"] == pytest.approx(scores["validation_loss"], abs=2e-3)
+
+
+@pytest.mark.slow
+def test_the_shipped_harmonizer_fills_a_tenor_more_like_bach_than_its_language_model(
+    harmonizer_checkpoint, shipped
+):
+    """Greedy, the first five validation chorales, tenor alone (full table: README)."""
+    harmonizer, vocabulary, _ = harmonizer_checkpoint
+    chorales = validation_chorales(5)
+    alone = evaluate_harmonization(shipped[0], vocabulary, chorales, ["T"], progress=False)
+    read = evaluate_harmonization(harmonizer, vocabulary, chorales, ["T"], progress=False)
+    assert read["T"]["token_error_rate"] < alone["T"]["token_error_rate"] - 0.05
