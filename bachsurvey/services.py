@@ -111,14 +111,7 @@ def draw_questions(rng: random.Random) -> list[Question]:
         .select_related("clip_real__chorale", "clip_generated__chorale")
         # Only what the draw reads: a chorale row also holds its whole token stream and style
         # report (JSON decoded per row), which made this query most of a quiz start's time.
-        .only(
-            "id",
-            "category",
-            "bach_on_a",
-            "bach_on_b",
-            "clip_real__chorale__source",
-            "clip_generated__chorale__source",
-        )
+        .only("id", "category", "clip_real__chorale__source", "clip_generated__chorale__source")
     )
     by_category: dict[str, list[Question]] = {}
     for question in live.order_by("id"):  # a fixed order, so a seeded rng draws reproducibly
@@ -148,7 +141,8 @@ def draw_questions(rng: random.Random) -> list[Question]:
 def balanced_sides(questions: Sequence[Question], rng: random.Random) -> list[str]:
     """For each question, the side Bach has held less often so far (a coin toss on a tie).
 
-    Reads the questions' side counters as given (create_participant: as its draw read them).
+    Reads the questions' side counters as given: create_participant passes rows it has just
+    locked, so that the counts it compares are the current ones.
     """
     sides = []
     for question in questions:
@@ -188,24 +182,20 @@ def create_participant(
     rng = rng or random.SystemRandom()
     with transaction.atomic():
         questions = draw_questions(rng)
-        # Bach's sides from the counters as the draw read them, without a lock: a quiz start
-        # that locked its five questions for its whole transaction made every other start that
-        # drew one of them wait, and under a burst starts queued behind each other. Starts at
-        # the same moment may so both put Bach on one side; the counters stay exact, and the
-        # next starts even it out.
-        sides = balanced_sides(questions, rng)
         participant = Participant.objects.create(
             consented_at=timezone.now(),
             age_group=age_group,
             experience=experience,
             attempt=attempt,
         )
+        # Quiz starts that share a question take turns from here to their commit (three short
+        # statements), so that its two counters never differ by more than one.
+        locked = _lock_questions(q.pk for q in questions)
+        sides = balanced_sides([locked[q.pk] for q in questions], rng)
         Assignment.objects.bulk_create(
             Assignment(participant=participant, question=q, position=i, bach_side=side)
             for i, (q, side) in enumerate(zip(questions, sides, strict=True))
         )
-        # Last, so that the questions' rows stay locked only until the commit that follows.
-        _lock_questions(q.pk for q in questions)
         _count_sides(((q.pk, side) for q, side in zip(questions, sides, strict=True)), +1)
     return participant
 
