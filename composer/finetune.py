@@ -147,9 +147,8 @@ def batch_loss(
     token (``masks``: the blanked voices of each stream).
     """
     if isinstance(model, Harmonizer):
-        logits, truth, blanked = reader_outputs(model, vocabulary, streams, layouts, masks, device)
-        loss = nn.functional.cross_entropy(logits[blanked], truth[blanked], reduction="sum")
-        return loss, int(blanked.sum())
+        logits, truth = reader_outputs(model, vocabulary, streams, layouts, masks, device)
+        return nn.functional.cross_entropy(logits, truth, reduction="sum"), truth.numel()
     pad, frame_end = vocabulary.id(PAD), vocabulary.id(FRAME_END)
     ids = _padded(streams, pad).to(device)  # [B, T]
     condition = stream_length_features(ids, frame_end, pad)[:, :-1]  # [B, T-1, 3]
@@ -168,9 +167,9 @@ def reader_outputs(
     layouts: Sequence[list[list[int]]],
     masks: Sequence[list[int]],
     device: torch.device,
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The reader on the masked streams: (logits [B, F, 4, V], Bach's tokens [B, F, 4],
-    blanked [B, F, 4] bool)."""
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The reader on the masked streams, at the blanked slots only: (logits [K, V], Bach's
+    tokens [K])."""
     blank = vocabulary.id(BLANK)
     masked = [_masked(s, lay, m, blank) for s, lay, m in zip(streams, layouts, masks, strict=True)]
     truth = frame_batch(streams, layouts, vocabulary, device).voices  # [B, F, 4]
@@ -178,7 +177,7 @@ def reader_outputs(
     blanked = torch.zeros_like(truth, dtype=torch.bool)
     for row, (layout, voices) in enumerate(zip(layouts, masks, strict=True)):
         blanked[row, : len(layout), voices] = True
-    return logits, truth, blanked
+    return logits[blanked], truth[blanked]
 
 
 @torch.no_grad()
@@ -202,7 +201,7 @@ def validate(
         voices = [VOICES.index(v) for v in mask]
         total, wrong, count = 0.0, 0, 0
         for batch in batches:
-            logits, truth, blanked = reader_outputs(
+            logits, truth = reader_outputs(
                 model,
                 vocabulary,
                 [chorales[i] for i in batch],
@@ -210,11 +209,9 @@ def validate(
                 [voices] * len(batch),
                 device,
             )
-            total += nn.functional.cross_entropy(
-                logits[blanked], truth[blanked], reduction="sum"
-            ).item()
-            wrong += int((logits.argmax(-1)[blanked] != truth[blanked]).sum())
-            count += int(blanked.sum())
+            total += nn.functional.cross_entropy(logits, truth, reduction="sum").item()
+            wrong += int((logits.argmax(-1) != truth).sum())
+            count += truth.numel()
         scores[mask] = round(total / count, 5)
         misses[mask] = round(wrong / count, 4)
     return {
