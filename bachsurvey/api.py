@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import NoReturn
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.defaults import page_not_found
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from bachsurvey import services, session, throttles
+from bachsurvey import quiz_rows, services, session, throttles
 from bachsurvey.parsers import SafeJSONParser, too_large
 from bachsurvey.serializers import (
     AnswerCreatedOutput,
@@ -141,10 +141,9 @@ class ParticipantCreateApi(ParticipantApi):
         except services.SurveyError as error:
             return refusal(error)
         session.bind(django_request, participant)
-        payload = {
-            "id": participant.pk,
-            "questions": [question_payload(a) for a in services.assignments_of(participant)],
-        }
+        quiz = quiz_rows.quiz_of(participant.pk)
+        assert quiz is not None  # created above, in a transaction that has committed
+        payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
         return Response(ParticipantCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
 
 
@@ -154,8 +153,10 @@ class ParticipantDetailApi(ParticipantApi):
         summary="Progress, and the results once finished",
     )
     def get(self, request: Request, participant_id: str) -> Response:
-        participant = session.own_participant(request._request, participant_id)
-        return Response(ProgressOutput(progress_payload(participant)).data)
+        quiz = quiz_rows.quiz_of(session.own_participant_id(request._request, participant_id))
+        if quiz is None:
+            raise Http404("No such participant.")
+        return Response(ProgressOutput(progress_payload(quiz)).data)
 
 
 class AnswerCreateApi(ParticipantApi):
@@ -194,7 +195,7 @@ class AnswerCreateApi(ParticipantApi):
         # Built from what the service returned, without another query: the answer is committed,
         # and nothing after the commit may fail the reply (see services.submit_answer).
         payload = {
-            **answer_payload(submitted.answer.assignment),
+            **answer_payload(submitted.item),
             "answered": submitted.answered,
             "finished": submitted.finished,
         }

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.files.storage import default_storage
 from rest_framework import serializers
 
 from bachsurvey import services
-from bachsurvey.models import AgeGroup, Assignment, Experience, Participant, Side
+from bachsurvey.models import AgeGroup, Experience, Side
+from bachsurvey.quiz_rows import Quiz, QuizItem
 
 # --- input ---------------------------------------------------------------------------------------
 
@@ -141,58 +143,53 @@ class ErrorOutput(serializers.Serializer):
 # --- payloads ------------------------------------------------------------------------------------
 
 
-def question_payload(assignment: Assignment) -> dict[str, Any]:
-    question = assignment.question
+def question_payload(item: QuizItem) -> dict[str, Any]:
     return {
-        "id": question.pk,
-        "position": assignment.position,
-        "category": question.category,
+        "id": item.question_id,
+        "position": item.position,
+        "category": item.category,
         "clips": [
-            {"label": side, "audio_url": question.clip(side, assignment.bach_side).audio.url}
+            {"label": side, "audio_url": default_storage.url(item.audio[side])}
             for side in Side.values
         ],
     }
 
 
-def answer_payload(assignment: Assignment) -> dict[str, Any] | None:
-    answer = services.answer_of(assignment)
-    if answer is None:
+def answer_payload(item: QuizItem) -> dict[str, Any] | None:
+    if not item.answered:
         return None
-    question = assignment.question
     return {
-        "choice": answer.choice,
-        "correct": answer.correct,
-        "bach": assignment.bach_side,
+        "choice": item.choice,
+        "correct": item.correct,
+        "bach": item.bach_side,
         "scores": [
-            {"label": side, "score_url": question.clip(side, assignment.bach_side).score.url}
+            {"label": side, "score_url": default_storage.url(item.score[side])}
             for side in Side.values
         ],
     }
 
 
-def progress_payload(participant: Participant) -> dict[str, Any]:
-    assignments = [] if participant.withdrawn else services.assignments_of(participant)
-    questions = [{**question_payload(a), "answer": answer_payload(a)} for a in assignments]
-    answered = sum(q["answer"] is not None for q in questions)
-    if participant.withdrawn:
+def progress_payload(quiz: Quiz) -> dict[str, Any]:
+    items = [] if quiz.withdrawn else quiz.items
+    questions = [{**question_payload(i), "answer": answer_payload(i)} for i in items]
+    if quiz.withdrawn:
         status = "withdrawn"
-    elif participant.finished_at is not None:
+    elif quiz.finished_at is not None:
         status = "finished"
     else:
         status = "in_progress"
-    finished = status == "finished"
     return {
-        "id": participant.pk,
+        "id": quiz.participant_id,
         "status": status,
-        "answered": answered,
+        "answered": sum(q["answer"] is not None for q in questions),
         "total": services.QUESTIONS_PER_PARTICIPANT,
         "questions": questions,
-        "results": results_payload(participant) if finished else None,
+        "results": results_payload(quiz) if status == "finished" else None,
     }
 
 
-def results_payload(participant: Participant) -> dict[str, Any]:
-    results = services.results(participant)
+def results_payload(quiz: Quiz) -> dict[str, Any]:
+    results = services.results(quiz)
     return {
         **{k: v for k, v in vars(results).items() if k != "categories"},
         "categories": [

@@ -21,30 +21,42 @@ from __future__ import annotations
 import random
 import secrets
 import shutil
+import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
-from django.db.models import Case, Count, F, Q, Value, When
-from django.db.models.functions import Greatest
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
 from bachsurvey.models import (
     SINGLE_VOICE,
     Answer,
     Assignment,
-    Batch,
     Category,
     Chorale,
     Clip,
     Participant,
     Question,
     Side,
+)
+from bachsurvey.quiz_rows import (
+    Drawable,
+    Quiz,
+    QuizItem,
+    as_uuid,
+    datetime_param,
+    live_questions,
+    placeholders,
+    quiz_of,
+    table,
+    uuid_param,
 )
 
 QUESTIONS_PER_PARTICIPANT = 5
@@ -96,32 +108,17 @@ class InvalidContent(SurveyError):
 # --- drawing a quiz ------------------------------------------------------------------------------
 
 
-def _chorale_keys(question: Question) -> set[str]:
-    """What a participant must not meet twice: the corpus ids (or, if free, the rows) behind it."""
-    chorales = (question.clip_real.chorale, question.clip_generated.chorale)
-    return {c.source or f"#{c.pk}" for c in chorales}
-
-
-def draw_questions(rng: random.Random) -> list[Question]:
+def draw_questions(rng: random.Random) -> list[Drawable]:
     """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
-    # Nothing of a generation batch that is not done is served, whatever its questions say.
-    live = (
-        Question.objects.filter(live=True)
-        .exclude(clip_generated__chorale__batch__status__in=Batch.NOT_SERVED)
-        .select_related("clip_real__chorale", "clip_generated__chorale")
-        # Only what the draw reads: a chorale row also holds its whole token stream and style
-        # report (JSON decoded per row), which made this query most of a quiz start's time.
-        .only("id", "category", "clip_real__chorale__source", "clip_generated__chorale__source")
-    )
-    by_category: dict[str, list[Question]] = {}
-    for question in live.order_by("id"):  # a fixed order, so a seeded rng draws reproducibly
+    by_category: dict[str, list[Drawable]] = {}
+    for question in live_questions():  # a fixed order, so a seeded rng draws reproducibly
         by_category.setdefault(question.category, []).append(question)
     for _ in range(DRAW_TRIES):
-        chosen: list[Question] = []
+        chosen: list[Drawable] = []
         used: set[str] = set()
         for slot in SLOTS:
             usable = {
-                category: [q for q in by_category.get(category, []) if not _chorale_keys(q) & used]
+                category: [q for q in by_category.get(category, []) if not q.chorales & used]
                 for category in slot
             }
             categories = [c for c in slot if usable[c]]
@@ -129,7 +126,7 @@ def draw_questions(rng: random.Random) -> list[Question]:
                 break
             question = rng.choice(usable[rng.choice(categories)])
             chosen.append(question)
-            used |= _chorale_keys(question)
+            used |= question.chorales
         else:
             rng.shuffle(chosen)
             return chosen
@@ -138,38 +135,65 @@ def draw_questions(rng: random.Random) -> list[Question]:
     )
 
 
-def balanced_sides(questions: Sequence[Question], rng: random.Random) -> list[str]:
+class SideCounts(NamedTuple):
+    """How often Bach has been on each side of a question so far."""
+
+    bach_on_a: int
+    bach_on_b: int
+
+
+def balanced_sides(counts: Sequence[SideCounts | Question], rng: random.Random) -> list[str]:
     """For each question, the side Bach has held less often so far (a coin toss on a tie).
 
     Reads the questions' side counters as given: create_participant passes rows it has just
     locked, so that the counts it compares are the current ones.
     """
     sides = []
-    for question in questions:
+    for question in counts:
         a, b = question.bach_on_a, question.bach_on_b
         sides.append(Side.A if a < b else Side.B if b < a else rng.choice([Side.A, Side.B]))
     return sides
+
+
+# The writes of a quiz start and a withdrawal are written out too (see bachsurvey.quiz_rows: the
+# ORM's SQL building cost more CPU than PostgreSQL spent on these statements).
+_QUESTION = table(Question)
 
 
 def _count_sides(pairs: Iterable[tuple[object, str]], step: int) -> None:
     """Add ``step`` to the side counter of each (question id, Bach's side), never below 0, in one
     statement. The caller holds the questions' row locks (taken in id order, so that no two
     transactions can wait on each other)."""
-    pairs = list(pairs)
-    if not pairs:
-        return
-    changes = {}
+    changes, params = [], []
+    pairs = [(uuid_param(question), side) for question, side in pairs]
     for side, field in ((Side.A, "bach_on_a"), (Side.B, "bach_on_b")):
         ids = [question for question, bach in pairs if bach == side]
-        add = Case(When(pk__in=ids, then=Value(step)), default=Value(0))
-        changes[field] = Greatest(F(field) + add, Value(0))
-    Question.objects.filter(pk__in=[question for question, _ in pairs]).update(**changes)
+        if ids:
+            moved = f"{field} + {int(step)}"
+            changes.append(
+                f"{field} = CASE WHEN id IN ({placeholders(len(ids))}) "
+                f"THEN CASE WHEN {moved} < 0 THEN 0 ELSE {moved} END ELSE {field} END"
+            )
+            params += ids
+    if not changes:
+        return
+    ids = [question for question, _ in pairs]
+    sql = f"UPDATE {_QUESTION} SET {', '.join(changes)} WHERE id IN ({placeholders(len(ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + ids)
 
 
-def _lock_questions(ids: Iterable[object]) -> dict[object, Question]:
-    """The questions' rows with their side counters, locked until the transaction ends."""
-    rows = Question.objects.select_for_update().filter(pk__in=list(ids)).order_by("pk")
-    return {q.pk: q for q in rows.only("id", "bach_on_a", "bach_on_b")}
+def _lock_questions(ids: Sequence[object]) -> dict[uuid.UUID, SideCounts]:
+    """The questions' side counters, their rows locked until the transaction ends (SQLite has
+    no row locks: its writes take turns anyway)."""
+    if not ids:
+        return {}
+    sql = f"SELECT id, bach_on_a, bach_on_b FROM {_QUESTION} WHERE id IN ({placeholders(len(ids))})"
+    if connection.features.has_select_for_update:
+        sql += " ORDER BY id FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [uuid_param(i) for i in ids])
+        return {as_uuid(pk): SideCounts(a, b) for pk, a, b in cursor.fetchall()}
 
 
 # --- participants --------------------------------------------------------------------------------
@@ -190,39 +214,40 @@ def create_participant(
         )
         # Quiz starts that share a question take turns from here to their commit (three short
         # statements), so that its two counters never differ by more than one.
-        locked = _lock_questions(q.pk for q in questions)
-        sides = balanced_sides([locked[q.pk] for q in questions], rng)
-        Assignment.objects.bulk_create(
-            Assignment(participant=participant, question=q, position=i, bach_side=side)
-            for i, (q, side) in enumerate(zip(questions, sides, strict=True))
-        )
-        _count_sides(((q.pk, side) for q, side in zip(questions, sides, strict=True)), +1)
+        ids = [q.pk for q in questions]
+        locked = _lock_questions(ids)
+        sides = [str(side) for side in balanced_sides([locked[i] for i in ids], rng)]
+        rows = [
+            (uuid_param(participant.pk), uuid_param(question), position, side)
+            for position, (question, side) in enumerate(zip(ids, sides, strict=True))
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"INSERT INTO {table(Assignment)} "
+                "(participant_id, question_id, position, bach_side) VALUES "
+                + ", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+                [value for row in rows for value in row],
+            )
+        _count_sides(zip(ids, sides, strict=True), +1)
     return participant
-
-
-def assignments_of(participant: Participant) -> list[Assignment]:
-    """The participant's assignments in quiz order, with clips and answers loaded."""
-    return list(
-        participant.assignments.select_related(
-            "question__clip_real", "question__clip_generated", "answer"
-        ).order_by("position")
-    )
-
-
-def answer_of(assignment: Assignment) -> Answer | None:
-    try:
-        return assignment.answer
-    except Answer.DoesNotExist:
-        return None
 
 
 @dataclass(frozen=True)
 class Submitted:
-    """A stored answer (its assignment, question and clips loaded) and the progress after it."""
+    """A stored answer (as its question's item of the quiz) and the progress after it."""
 
-    answer: Answer
+    item: QuizItem
     answered: int
     finished: bool
+
+
+# Written out rather than through Answer.objects.create (see bachsurvey.quiz_rows: on the busiest
+# request, building the INSERT cost more CPU than PostgreSQL spends running it).
+_INSERT_ANSWER = f"""INSERT INTO {table(Answer)}
+    (assignment_id, choice, correct, response_ms, elapsed_ms, plays, heard_fully, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+"""
+_JSON = Answer._meta.get_field("plays")  # how a JSONField's value goes to this database
 
 
 def submit_answer(
@@ -247,43 +272,47 @@ def submit_answer(
     with transaction.atomic():
         # Row lock: two concurrent submissions for one participant are handled one after the other.
         # (Read here once, with the lock, not before as well: the API passes the session's id.)
-        try:
-            participant = Participant.objects.select_for_update().get(pk=participant_id)
-        except Participant.DoesNotExist:
-            raise UnknownParticipant("No such participant.") from None
-        if participant.withdrawn:
+        quiz = quiz_of(participant_id, lock=True)
+        if quiz is None:
+            raise UnknownParticipant("No such participant.")
+        if quiz.withdrawn:
             raise ParticipantWithdrawn("You have withdrawn from the study; nothing was stored.")
-        assignments = assignments_of(participant)
-        assignment = next((a for a in assignments if str(a.question_id) == str(question_id)), None)
-        if assignment is None:
+        item = next((i for i in quiz.items if str(i.question_id) == str(question_id)), None)
+        if item is None:
             raise NotAssigned("This question is not part of your quiz.")
-        if answer_of(assignment) is not None:
+        if item.answered:
             raise AlreadyAnswered(
                 "You have already answered this question; the first answer stands."
             )
-        pending = next(a for a in assignments if answer_of(a) is None)
-        if pending.position != assignment.position:
+        pending = next(i for i in quiz.items if not i.answered)
+        if pending.position != item.position:
             raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
+        now = timezone.now()
+        stored = replace(item, choice=choice, correct=choice == item.bach_side, answered_at=now)
+        values = [
+            item.assignment_id,
+            choice,
+            stored.correct,
+            min(response_ms, MAX_RESPONSE_MS),
+            None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
+            _JSON.get_db_prep_value({side: int(plays[side]) for side in Side.values}, connection),
+            _JSON.get_db_prep_value(
+                {side: bool(heard_fully[side]) for side in Side.values}, connection
+            ),
+            datetime_param(now),
+        ]
         try:
             # No savepoint of its own (two round trips fewer): on a constraint error the whole
             # transaction is rolled back as the refusal leaves it, which is what a refusal wants.
-            answer = Answer.objects.create(
-                assignment=assignment,
-                choice=choice,
-                correct=choice == assignment.bach_side,
-                response_ms=min(response_ms, MAX_RESPONSE_MS),
-                elapsed_ms=None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
-                plays={side: int(plays[side]) for side in Side.values},
-                heard_fully={side: bool(heard_fully[side]) for side in Side.values},
-            )
+            with connection.cursor() as cursor:
+                cursor.execute(_INSERT_ANSWER, values)
         except IntegrityError:  # the one-to-one constraint: a concurrent duplicate won the race
             raise AlreadyAnswered("You have already answered this question.") from None
-        answered = sum(answer_of(a) is not None for a in assignments)  # this one included
-        finished = answered == len(assignments)
+        answered = quiz.answered + 1  # this one included
+        finished = answered == len(quiz.items)
         if finished:
-            participant.finished_at = timezone.now()
-            participant.save(update_fields=["finished_at"])
-    return Submitted(answer=answer, answered=answered, finished=finished)
+            Participant.objects.filter(pk=quiz.participant_id).update(finished_at=now)
+    return Submitted(item=stored, answered=answered, finished=finished)
 
 
 def withdraw(participant: Participant) -> int:
@@ -296,7 +325,7 @@ def withdraw(participant: Participant) -> int:
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         deleted = Answer.objects.filter(assignment__participant=participant).count()
         sides = list(participant.assignments.values_list("question_id", "bach_side"))
-        _lock_questions(question for question, _ in sides)
+        _lock_questions([question for question, _ in sides])
         _count_sides(sides, -1)  # the sides are balanced over the assignments that remain
         participant.assignments.all().delete()  # answers cascade
         participant.age_group = participant.experience = ""
@@ -388,18 +417,14 @@ def everyone_so_far() -> Everyone:
     return snapshot
 
 
-def results(participant: Participant) -> Results:
+def results(quiz: Quiz) -> Results:
     """The participant's score and everyone's so far (withdrawn answers are already deleted).
 
     Everyone's figures come from a snapshot up to EVERYONE_CACHE_SECONDS old; the participant's
     own answers (and finish) that are newer than the snapshot are added to it, so "everyone"
     never shows less than "you".
     """
-    mine = list(
-        Answer.objects.filter(assignment__participant=participant).values_list(
-            "assignment__question__category", "correct", "created_at"
-        )
-    )
+    mine = [(i.category, i.correct, i.answered_at) for i in quiz.items if i.answered]
     snapshot = everyone_so_far()
     yours: Counter[tuple[str, bool]] = Counter((category, ok) for category, ok, _ in mine)
     newer: Counter[tuple[str, bool]] = Counter(
@@ -420,8 +445,8 @@ def results(participant: Participant) -> Results:
         )
     correct = sum(c.your_correct for c in categories)
     distribution = list(snapshot.distribution)
-    finished = participant.finished_at
-    if finished is not None and finished > snapshot.until and not participant.withdrawn:
+    finished = quiz.finished_at
+    if finished is not None and finished > snapshot.until and not quiz.withdrawn:
         distribution[min(correct, QUESTIONS_PER_PARTICIPANT)] += 1
     counted = any(at <= snapshot.until for *_, at in mine)  # the snapshot holds you already
     return Results(

@@ -1,0 +1,199 @@
+"""The quiz API's busy reads as plain rows, one SQL statement each: the live questions a quiz
+is drawn from, and a participant's quiz.
+
+A quiz start reads the live pool; every quiz request (start, answer, progress) reads the
+participant's five questions with their clips and answers. Through the ORM those reads were
+built into SQL (``select_related`` over five or six tables) and into model instances on every
+request: on an answer about 1.5 ms of CPU, the largest part of its time in the web process under
+load (benchmarks/load); a start built a model instance for every live question. Written out,
+each costs about 0.1 ms. Table names come from the models' metadata; the tests of the API and
+the services run every branch of this SQL against PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from django.db import connection
+from django.db.models import Model
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from bachsurvey.models import Answer, Assignment, Batch, Chorale, Clip, Participant, Question, Side
+
+# --- values in and out, as each database stores them (PostgreSQL, and SQLite for a fresh clone) --
+
+
+def uuid_param(value: object) -> object:
+    """A UUID as a query parameter (PostgreSQL: a uuid; SQLite: 32 hex digits)."""
+    return Participant._meta.pk.get_db_prep_value(value, connection)
+
+
+def as_uuid(value: object) -> uuid.UUID:
+    return value if isinstance(value, uuid.UUID) else uuid.UUID(str(value))
+
+
+def datetime_param(value: datetime) -> object:
+    return connection.ops.adapt_datetimefield_value(value)
+
+
+def as_datetime(value: object) -> datetime | None:
+    """An aware datetime from a column (SQLite gives naive UTC, as text or parsed)."""
+    if value is None:
+        return None
+    moment = parse_datetime(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        raise TypeError(f"not a datetime: {value!r}")
+    return timezone.make_aware(moment, UTC) if timezone.is_naive(moment) else moment
+
+
+def placeholders(count: int) -> str:
+    """'%s, %s, …' for an IN list (portable, unlike PostgreSQL's = ANY(array))."""
+    return ", ".join(["%s"] * count)
+
+
+def table(model: type[Model]) -> str:
+    """The model's table name, quoted as Django quotes it (both databases quote alike)."""
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+_TABLES = {
+    "batch": table(Batch),
+    "chorale": table(Chorale),
+    "participant": table(Participant),
+    "assignment": table(Assignment),
+    "question": table(Question),
+    "clip": table(Clip),
+    "answer": table(Answer),
+}
+
+# Nothing of a generation batch that is not done is served, whatever its questions say.
+_LIVE_SQL = """
+SELECT q.id, q.category, real_chorale.id, real_chorale.source,
+       generated_chorale.id, generated_chorale.source
+FROM {question} q
+JOIN {clip} real ON real.id = q.clip_real_id
+JOIN {chorale} real_chorale ON real_chorale.id = real.chorale_id
+JOIN {clip} generated ON generated.id = q.clip_generated_id
+JOIN {chorale} generated_chorale ON generated_chorale.id = generated.chorale_id
+LEFT JOIN {batch} batch ON batch.id = generated_chorale.batch_id
+WHERE q.live AND (batch.id IS NULL OR batch.status NOT IN ({not_served}))
+ORDER BY q.id
+""".format(**_TABLES, not_served=placeholders(len(Batch.NOT_SERVED)))
+
+# One row per assignment (or one row of NULLs for a participant without any: withdrawn).
+_QUIZ_SQL = """
+SELECT p.finished_at, p.withdrawn_at,
+       a.id, a.question_id, a.position, a.bach_side, q.category,
+       real.audio, real.score, generated.audio, generated.score,
+       answer.choice, answer.correct, answer.created_at
+FROM {participant} p
+LEFT JOIN {assignment} a ON a.participant_id = p.id
+LEFT JOIN {question} q ON q.id = a.question_id
+LEFT JOIN {clip} real ON real.id = q.clip_real_id
+LEFT JOIN {clip} generated ON generated.id = q.clip_generated_id
+LEFT JOIN {answer} answer ON answer.assignment_id = a.id
+WHERE p.id = %s
+ORDER BY a.position
+""".format(**_TABLES)
+
+
+@dataclass(frozen=True)
+class Drawable:
+    """A live question, as the draw of a quiz sees it."""
+
+    pk: uuid.UUID
+    category: str
+    # What a participant must not meet twice: the corpus ids behind it ("#<pk>" for a piece
+    # that has none, a free composition).
+    chorales: frozenset[str]
+
+
+def live_questions() -> list[Drawable]:
+    """Every question that may be served now, in a fixed order (by id)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_LIVE_SQL, [str(status) for status in Batch.NOT_SERVED])
+        rows = cursor.fetchall()
+    return [
+        Drawable(
+            as_uuid(pk),
+            category,
+            frozenset({real or f"#{real_id}", generated or f"#{generated_id}"}),
+        )
+        for pk, category, real_id, real, generated_id, generated in rows
+    ]
+
+
+@dataclass(frozen=True)
+class QuizItem:
+    """One assigned question as its participant sees it, and their answer if given."""
+
+    assignment_id: int
+    question_id: uuid.UUID
+    position: int
+    category: str
+    bach_side: str  # "A" or "B"
+    audio: dict[str, str]  # side -> the clip's audio (a storage name under MEDIA_ROOT)
+    score: dict[str, str]  # side -> the clip's score (SVG)
+    choice: str | None  # None until answered
+    correct: bool | None
+    answered_at: datetime | None
+
+    @property
+    def answered(self) -> bool:
+        return self.choice is not None
+
+
+@dataclass(frozen=True)
+class Quiz:
+    participant_id: uuid.UUID
+    finished_at: datetime | None
+    withdrawn_at: datetime | None
+    items: list[QuizItem]  # in quiz order
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_at is not None
+
+    @property
+    def answered(self) -> int:
+        return sum(item.answered for item in self.items)
+
+
+def _by_side(bach_side: str, real: str, generated: str) -> dict[str, str]:
+    return {side: real if side == bach_side else generated for side in Side.values}
+
+
+def quiz_of(participant_id: object, *, lock: bool = False) -> Quiz | None:
+    """The participant's quiz, or None if there is no such participant.
+
+    ``lock``: also lock the participant's row until the transaction ends (the caller holds one),
+    so that concurrent writes for one participant take turns.
+    """
+    locking = lock and connection.features.has_select_for_update  # SQLite: writes take turns
+    sql = _QUIZ_SQL + (" FOR UPDATE OF p" if locking else "")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [uuid_param(participant_id)])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    finished_at, withdrawn_at = (as_datetime(value) for value in rows[0][:2])
+    items = [
+        QuizItem(
+            assignment_id=row[2],
+            question_id=as_uuid(row[3]),
+            position=row[4],
+            bach_side=row[5],
+            category=row[6],
+            audio=_by_side(row[5], row[7], row[9]),
+            score=_by_side(row[5], row[8], row[10]),
+            choice=row[11],
+            correct=None if row[12] is None else bool(row[12]),
+            answered_at=as_datetime(row[13]),
+        )
+        for row in rows
+        if row[2] is not None
+    ]
+    return Quiz(as_uuid(participant_id), finished_at, withdrawn_at, items)
