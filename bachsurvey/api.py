@@ -1,5 +1,10 @@
 """The JSON API the quiz page uses. Short views: check the session, call a service, respond.
 
+Replies are the ``*_payload`` dicts of bachsurvey.serializers as they are: they hold exactly the
+fields of the output serializers named in the schema, and running them through those serializers
+as well cost a busy request about a tenth of its CPU (benchmarks/load). The schema tests and the
+fuzzing against the schema (tests/bachsurvey/test_api_fuzz.py) check that the two agree.
+
 Participants are anonymous, but each is bound to the browser session that created it
 (bachsurvey.session): an id that is not this browser's own answers 404, whoever knows it.
 """
@@ -144,7 +149,7 @@ class ParticipantCreateApi(ParticipantApi):
         quiz = quiz_rows.quiz_of(participant.pk)
         assert quiz is not None  # created above, in a transaction that has committed
         payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
-        return Response(ParticipantCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
+        return Response(payload, status=status.HTTP_201_CREATED)
 
 
 class ParticipantDetailApi(ParticipantApi):
@@ -156,7 +161,7 @@ class ParticipantDetailApi(ParticipantApi):
         quiz = quiz_rows.quiz_of(session.own_participant_id(request._request, participant_id))
         if quiz is None:
             raise Http404("No such participant.")
-        return Response(ProgressOutput(progress_payload(quiz)).data)
+        return Response(progress_payload(quiz))
 
 
 class AnswerCreateApi(ParticipantApi):
@@ -199,7 +204,7 @@ class AnswerCreateApi(ParticipantApi):
             "answered": submitted.answered,
             "finished": submitted.finished,
         }
-        return Response(AnswerCreatedOutput(payload).data, status=status.HTTP_201_CREATED)
+        return Response(payload, status=status.HTTP_201_CREATED)
 
 
 class WithdrawApi(ParticipantApi):
