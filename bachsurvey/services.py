@@ -365,10 +365,16 @@ class Results:
 # Everyone's figures aggregate every answer, so their cost grows with the survey: at a few
 # thousand answers they were most of a results request, and on a busy day they would be all of
 # it. They are computed at most once per EVERYONE_CACHE_SECONDS per cache (per process with the
-# default local-memory cache, once for all processes with Redis) and may lag others' latest
-# answers by that much; a participant's own answers always count (see results()).
+# default local-memory cache, once for all processes with Redis), by one request while the others
+# go on with the previous snapshot: when every web process recomputed it at once, each expiry put
+# that many copies of the aggregation on PostgreSQL (about 0.1 s each at 50,000 answers) and
+# into the latency of the answers waiting behind them. So everyone's figures may lag others'
+# latest answers by up to twice EVERYONE_CACHE_SECONDS; a participant's own answers always count
+# (see results()).
 EVERYONE_CACHE_SECONDS = 10
 _EVERYONE_KEY = "bachsurvey:results:everyone"
+_EVERYONE_REFRESH_KEY = "bachsurvey:results:everyone:refreshing"
+_EVERYONE_KEPT_SECONDS = 3600  # a stale snapshot, served while one request renews it
 
 
 @dataclass(frozen=True)
@@ -403,15 +409,23 @@ def _everyone(until: datetime) -> Everyone:
 
 
 def everyone_so_far() -> Everyone:
-    """Everyone's figures, from the cache when a recent snapshot is there."""
+    """Everyone's figures: the cached snapshot while it is recent; when it is older than
+    EVERYONE_CACHE_SECONDS, the first request to see that (of all processes sharing the cache)
+    renews it and the others serve the old one meanwhile; without any snapshot, a new one."""
+    now = timezone.now()
     try:
         snapshot = cache.get(_EVERYONE_KEY)
+        stale = snapshot is not None and (now - snapshot.until).total_seconds() >= (
+            EVERYONE_CACHE_SECONDS
+        )
+        if stale and not cache.add(_EVERYONE_REFRESH_KEY, True, EVERYONE_CACHE_SECONDS):
+            return snapshot  # another request is renewing it
     except Exception:  # a cache that is down (Redis) costs freshness, never the request
-        snapshot = None
-    if snapshot is None:
-        snapshot = _everyone(until=timezone.now())
+        snapshot, stale = None, False
+    if snapshot is None or stale:
+        snapshot = _everyone(until=now)
         try:
-            cache.set(_EVERYONE_KEY, snapshot, EVERYONE_CACHE_SECONDS)
+            cache.set(_EVERYONE_KEY, snapshot, _EVERYONE_KEPT_SECONDS)
         except Exception:
             pass
     return snapshot
