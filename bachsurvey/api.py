@@ -2,8 +2,9 @@
 
 Replies are the ``*_payload`` dicts of bachsurvey.serializers as they are: they hold exactly the
 fields of the output serializers named in the schema, and running them through those serializers
-as well cost a busy request about a tenth of its CPU (benchmarks/load). The schema tests and the
-fuzzing against the schema (tests/bachsurvey/test_api_fuzz.py) check that the two agree.
+as well cost a busy request about a tenth of its CPU (benchmarks/load). That the two agree is
+checked by tests/bachsurvey/test_api_replies.py (each reply against its serializer) and by the
+fuzzing against the schema (tests/bachsurvey/test_api_fuzz.py).
 
 Participants are anonymous, but each is bound to the browser session that created it
 (bachsurvey.session): an id that is not this browser's own answers 404, whoever knows it.

@@ -434,9 +434,9 @@ def everyone_so_far() -> Everyone:
 def results(quiz: Quiz) -> Results:
     """The participant's score and everyone's so far (withdrawn answers are already deleted).
 
-    Everyone's figures come from a snapshot up to EVERYONE_CACHE_SECONDS old; the participant's
-    own answers (and finish) that are newer than the snapshot are added to it, so "everyone"
-    never shows less than "you".
+    Everyone's figures come from a snapshot up to about twice EVERYONE_CACHE_SECONDS old (see
+    everyone_so_far); the participant's own answers (and finish) that are newer than the
+    snapshot are added to it, so "everyone" never shows less than "you".
     """
     mine = [(i.category, i.correct, i.answered_at) for i in quiz.items if i.answered]
     snapshot = everyone_so_far()
