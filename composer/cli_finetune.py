@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         if field.name == "kind":
             parser.add_argument(flag, choices=KINDS, default=default)
             continue
+        if isinstance(default, bool):  # --pitch-features / --no-pitch-features
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
+            continue
         kind = {"max_minutes": float, "threads": int}.get(field.name, type(default))
         parser.add_argument(flag, type=kind, default=default, help=f"default {default}")
     parser.add_argument("--out", type=Path, help="run folder (default runs/finetune-KIND)")

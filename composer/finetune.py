@@ -61,6 +61,9 @@ class FineTuneConfig:
     eval_mask_share: float = 0.75  # harmonizer: how often a training mask is one of EVAL_MASKS
     encoder_hidden: int = 192  # harmonizer: the reader's LSTM, per direction
     encoder_layers: int = 2
+    # harmonizer: also read each note's pitch class, height and tie, and the frame's place in
+    # its beat (HarmonizerConfig.pitch_features)
+    pitch_features: bool = True
     # harmonizer: how much the reader counts against the language model, per voice S,A,T,B
     # (read off benchmarks/harmonizer_weights.py; they do not change what the reader learns)
     fusion_weights: str = "3,3,3,1.5"
@@ -80,8 +83,10 @@ def build_model(config: FineTuneConfig) -> tuple[nn.Module, Vocabulary]:
     if config.kind == "harmonizer":
         model = Harmonizer.from_language_model(
             base,
+            vocabulary,
             encoder_hidden=config.encoder_hidden,
             encoder_layers=config.encoder_layers,
+            pitch_features=config.pitch_features,
             fusion_weights=parse_weights(config.fusion_weights),
         )
         model.decoder.requires_grad_(False)  # the language model as it is

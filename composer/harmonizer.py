@@ -5,7 +5,9 @@ melody's next note when it chooses a bass under the current one, and once a fill
 gone its own way the model follows its own notes rather than the fixed voices (teacher-forced,
 it predicts 83-87% of the blanked tokens; harmonizing, about half). The harmonizer adds a
 *frame reader*: a bidirectional LSTM over the masked chorale's frames (each read as its four
-voice tokens, BLANK where masked, and its fermata flag) that gives, for every frame and voice,
+voice tokens, BLANK where masked, and its fermata flag; with ``pitch_features`` also each
+token's pitch class, height and tie, and the frame's place in its beat, which the token
+embeddings alone would have to learn from 316 chorales) that gives, for every frame and voice,
 a distribution over that voice's token from the whole piece's fixed voices, independent of what
 the search has chosen so far. Each blanked token is then drawn from the product of the two
 experts, renormalised over the vocabulary::
@@ -32,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from composer.encoding import FERMATA, PAD, Vocabulary
+from composer.encoding import BLANK, FERMATA, PAD, Vocabulary, parse_note_token
 from composer.model import ChoraleLSTM, Hidden, ModelConfig
 
 
@@ -43,6 +45,9 @@ class HarmonizerConfig:
     encoder_hidden: int = 192
     encoder_layers: int = 2
     encoder_dropout: float = 0.3
+    # Besides each token's learned embedding, the reader gets what a musician reads off the note
+    # (pitch class, height, tie, BLANK) and each frame's place in its beat (frame index mod 4).
+    pitch_features: bool = False
     # How much the reader counts against the language model, per voice S, A, T, B.
     fusion_weights: list[float] = field(default_factory=lambda: [1.0, 1.0, 1.0, 1.0])
 
@@ -73,8 +78,12 @@ class Harmonizer(nn.Module):
         vocab_size, width = decoder_config.vocab_size, config.encoder_embedding
         self.decoder = ChoraleLSTM(decoder_config)
         self.frame_embedding = nn.Embedding(vocab_size, width)
+        extra = TOKEN_FEATURES if config.pitch_features else 0
+        if config.pitch_features:
+            # [V, TOKEN_FEATURES], filled from the vocabulary (token_features) and saved with it.
+            self.register_buffer("token_features", torch.zeros(vocab_size, TOKEN_FEATURES))
         self.encoder = nn.LSTM(
-            4 * width + 1,
+            4 * (width + extra) + 1 + (BEAT_FRAMES if config.pitch_features else 0),
             config.encoder_hidden,
             num_layers=config.encoder_layers,
             batch_first=True,
@@ -90,12 +99,19 @@ class Harmonizer(nn.Module):
         self.register_buffer("fusion", torch.tensor(config.fusion_weights, dtype=torch.float32))
 
     @classmethod
-    def from_language_model(cls, model: ChoraleLSTM, **reader: object) -> Harmonizer:
-        """A harmonizer whose decoder is ``model`` and whose reader reads tokens as it does."""
+    def from_language_model(
+        cls, model: ChoraleLSTM, vocabulary: Vocabulary | None = None, **reader: object
+    ) -> Harmonizer:
+        """A harmonizer whose decoder is ``model`` and whose reader reads tokens as it does
+        (``vocabulary``, the model's, is needed for ``pitch_features``)."""
         if model.config.condition_dim:
             raise ValueError("start from a plain language model (no condition inputs)")
         harmonizer = cls(HarmonizerConfig(decoder=model.config.to_dict(), **reader))  # type: ignore[arg-type]
         harmonizer.decoder.load_state_dict(model.state_dict())
+        if harmonizer.config.pitch_features:
+            if vocabulary is None or len(vocabulary) != model.config.vocab_size:
+                raise ValueError("pitch_features needs the language model's vocabulary")
+            harmonizer.token_features.copy_(token_features(vocabulary))
         if harmonizer.frame_embedding.weight.shape == model.embedding.weight.shape:
             with torch.no_grad():
                 harmonizer.frame_embedding.weight.copy_(model.embedding.weight)
@@ -109,8 +125,14 @@ class Harmonizer(nn.Module):
     def frame_logits(self, frames: FrameBatch) -> torch.Tensor:
         """[B, F, 4, V]: each frame's voices' token logits, read from the fixed voices."""
         batch, width, _ = frames.voices.shape
-        x = self.frame_embedding(frames.voices).reshape(batch, width, -1)  # [B, F, 4E]
-        x = torch.cat([x, frames.fermata.unsqueeze(-1).to(x.dtype)], dim=-1)  # [B, F, 4E + 1]
+        x = self.frame_embedding(frames.voices)  # [B, F, 4, E]
+        if self.config.pitch_features:
+            x = torch.cat([x, self.token_features[frames.voices]], dim=-1)  # [B, F, 4, E + 16]
+        x = torch.cat([x.reshape(batch, width, -1), frames.fermata.unsqueeze(-1).to(x.dtype)], -1)
+        if self.config.pitch_features:  # + the frame's place in its beat, [B, F, 4] one-hot
+            place = torch.arange(width, device=x.device) % BEAT_FRAMES
+            beat = nn.functional.one_hot(place, BEAT_FRAMES).to(x.dtype).expand(batch, -1, -1)
+            x = torch.cat([x, beat], dim=-1)
         # Packed, so that the backward direction of each row starts at its own last frame.
         packed = nn.utils.rnn.pack_padded_sequence(
             x, frames.lengths.cpu(), batch_first=True, enforce_sorted=False
@@ -149,6 +171,26 @@ class Harmonizer(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+TOKEN_FEATURES = 16  # 12 pitch-class bits, height, is a note, tied, is BLANK
+BEAT_FRAMES = 4  # sixteenths per quarter: a chorale starts on a beat
+
+
+def token_features(vocabulary: Vocabulary) -> torch.Tensor:
+    """[V, TOKEN_FEATURES]: per token, its pitch class (one-hot), its height in octaves from
+    middle C, 1 if a note, 1 if tied, 1 if BLANK; all zero for other tokens (REST, specials)."""
+    table = torch.zeros(len(vocabulary), TOKEN_FEATURES)
+    for index, token in enumerate(vocabulary.decode(range(len(vocabulary)))):
+        note = parse_note_token(token)
+        if note is not None:
+            midi, tied = note
+            table[index, midi % 12] = 1.0
+            table[index, 12] = (midi - 60) / 12
+            table[index, 13] = 1.0
+            table[index, 14] = float(tied)
+        table[index, 15] = float(token == BLANK)
+    return table
 
 
 def _blank_slots(

@@ -19,7 +19,7 @@ from composer.finetune import (
     validate,
 )
 from composer.harmonize import _stepper, frame_layout, harmonize, mask_tokens, stream_log_prob
-from composer.harmonizer import Harmonizer, frame_batch
+from composer.harmonizer import Harmonizer, frame_batch, token_features
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
 
@@ -224,3 +224,21 @@ def test_fusion_weights_are_four_numbers_at_least_zero(text):
     with pytest.raises(ValueError, match="four numbers"):
         parse_weights(text)
     assert parse_weights("2,2,2,1") == [2.0, 2.0, 2.0, 1.0]
+
+
+def test_token_features_name_pitch_class_height_tie_and_blank(vocabulary):
+    table = token_features(vocabulary)  # [V, 16]
+    row = table[vocabulary.id("(67, True)")]  # G4, held
+    assert row[:12].tolist() == [float(pc == 7) for pc in range(12)]
+    assert row[12:].tolist() == pytest.approx([7 / 12, 1.0, 1.0, 0.0])
+    assert table[vocabulary.id("(48, False)"), 12] == pytest.approx(-1.0)  # an octave below C4
+    assert table[vocabulary.id("(48, False)"), 14] == 0.0  # attacked, not tied
+    assert table[vocabulary.id(BLANK)].tolist() == [0.0] * 15 + [1.0]
+    assert table[vocabulary.id("|||")].abs().sum() == 0
+
+
+def test_a_reader_with_pitch_features_needs_the_vocabulary(language_model, vocabulary):
+    with pytest.raises(ValueError, match="vocabulary"):
+        Harmonizer.from_language_model(language_model, pitch_features=True)
+    harmonizer = Harmonizer.from_language_model(language_model, vocabulary, pitch_features=True)
+    assert torch.equal(harmonizer.token_features, token_features(vocabulary))
