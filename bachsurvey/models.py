@@ -2,12 +2,15 @@
 
 A question pairs a real clip with a generated one of the same category and length. A participant
 gets five questions (see services.draw_questions); each assignment fixes which side (A or B) holds
-Bach for that participant, and at most one answer per assignment is ever stored (a database
-constraint, not just a check in Python). No IP address or other network data is stored anywhere.
+Bach for that participant, drawn from a cryptographic source, and at most one answer per
+assignment is ever stored (a database constraint, not just a check in Python). The clips are
+reached only through URLs of the assignment's own (bachsurvey.clip_urls), and every byte range the
+server sends of them is recorded (ClipDelivery). No IP address or other network data is stored.
 """
 
 from __future__ import annotations
 
+import secrets
 import uuid
 
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -94,6 +97,10 @@ class Batch(models.Model):
     beam_width = models.PositiveSmallIntegerField(default=5)
     frames = models.PositiveIntegerField(
         default=64, validators=[MinValueValidator(4)], help_text="longest clip, in sixteenths"
+    )
+    random_key = models.BooleanField(
+        default=True,
+        help_text="move both clips of each pair together to one key drawn at random",
     )
     # Progress, written by the task.
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -203,6 +210,13 @@ class Clip(models.Model):
     audio = models.FileField(upload_to="clips/", max_length=200)
     score = models.FileField(upload_to="scores/", max_length=200, help_text="SVG")
     duration_s = models.FloatField()
+    # Both clips of a pair are moved together to one key (pairing.common_shift); the chorale's
+    # tokens stay as they are, so the clip is frames frame_start..frame_end moved by this much.
+    transpose = models.SmallIntegerField(default=0, help_text="semitones, the same for both sides")
+    # What the file is, measured when it is stored: the ranges the server sends are counted
+    # against its size, and identical audio behind two questions is found by its hash.
+    audio_bytes = models.PositiveIntegerField(default=0)
+    audio_sha256 = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -237,10 +251,6 @@ class Question(models.Model):
     clip_generated = models.ForeignKey(Clip, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     live = models.BooleanField(default=False, help_text="only live questions are served")
-    # Assignments with Bach on each side (services.balanced_sides): kept as counters, so that
-    # starting a quiz does not count every earlier assignment of its questions.
-    bach_on_a = models.PositiveIntegerField(default=0, editable=False)
-    bach_on_b = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -283,8 +293,18 @@ class Participant(models.Model):
         return self.withdrawn_at is not None
 
 
+def new_media_key() -> str:
+    """128 random bits, URL-safe: the stem of an assignment's clip URLs (bachsurvey.clip_urls)."""
+    return secrets.token_urlsafe(16)
+
+
 class Assignment(models.Model):
-    """Question ``position`` (0–4) of a participant's quiz, with Bach on ``bach_side``."""
+    """Question ``position`` (0–4) of a participant's quiz, with Bach on ``bach_side``.
+
+    ``bach_side`` is drawn for each assignment from a cryptographic source, so that no one can
+    predict it from other participants' quizzes. ``media_key`` names this assignment's clips and
+    scores in URLs that only its participant's browser can open (bachsurvey.clip_urls).
+    """
 
     participant = models.ForeignKey(
         Participant, on_delete=models.CASCADE, related_name="assignments"
@@ -292,6 +312,7 @@ class Assignment(models.Model):
     question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="assignments")
     position = models.PositiveSmallIntegerField()
     bach_side = models.CharField(max_length=1, choices=Side.choices)
+    media_key = models.CharField(max_length=22, unique=True, default=new_media_key, editable=False)
 
     class Meta:
         ordering = ["participant", "position"]
@@ -321,10 +342,32 @@ class Answer(models.Model):
     )
     plays = models.JSONField(help_text='times each clip was started, e.g. {"A": 1, "B": 2}')
     heard_fully = models.JSONField(help_text='e.g. {"A": true, "B": true}')
+    # What the server knows, whatever the browser says: the share of each clip's bytes it had
+    # sent this participant before the answer, and the time since the previous answer (or the
+    # start of the quiz). Null on answers stored before the server recorded them.
+    served = models.JSONField(
+        null=True, blank=True, help_text='share of each file sent, e.g. {"A": 1.0, "B": 0.4}'
+    )
+    server_elapsed_ms = models.PositiveIntegerField(
+        null=True, blank=True, help_text="from the previous answer (or the start) to this one"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
         return f"answer {self.choice} to {self.assignment}"
+
+
+class ClipDelivery(models.Model):
+    """Bytes first_byte..last_byte (inclusive) of one clip of an assignment, sent once."""
+
+    assignment = models.ForeignKey(Assignment, on_delete=models.CASCADE, related_name="+")
+    side = models.CharField(max_length=1, choices=Side.choices)
+    first_byte = models.PositiveIntegerField()
+    last_byte = models.PositiveIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"bytes {self.first_byte}-{self.last_byte} of {self.side} of {self.assignment}"
 
 
 class GridRun(models.Model):

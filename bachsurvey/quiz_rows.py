@@ -1,5 +1,5 @@
 """The quiz API's busy reads as plain rows, one SQL statement each: the live questions a quiz
-is drawn from, and a participant's quiz.
+is drawn from, a participant's quiz, and what one of its clip URLs opens.
 
 A quiz start reads the live pool; every quiz request (start, answer, progress) reads the
 participant's five questions with their clips and answers. Through the ORM those reads were
@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from django.db import connection
 from django.db.models import Model
@@ -22,6 +23,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from bachsurvey.models import Answer, Assignment, Batch, Chorale, Clip, Participant, Question, Side
+
+T = TypeVar("T")
 
 # --- values in and out, as each database stores them (PostgreSQL, and SQLite for a fresh clone) --
 
@@ -85,9 +88,9 @@ ORDER BY q.id
 
 # One row per assignment (or one row of NULLs for a participant without any: withdrawn).
 _QUIZ_SQL = """
-SELECT p.finished_at, p.withdrawn_at,
-       a.id, a.question_id, a.position, a.bach_side, q.category,
-       real.audio, real.score, generated.audio, generated.score,
+SELECT p.finished_at, p.withdrawn_at, p.created_at,
+       a.id, a.question_id, a.position, a.bach_side, q.category, a.media_key,
+       real.audio_bytes, generated.audio_bytes,
        answer.choice, answer.correct, answer.created_at
 FROM {participant} p
 LEFT JOIN {assignment} a ON a.participant_id = p.id
@@ -97,6 +100,20 @@ LEFT JOIN {clip} generated ON generated.id = q.clip_generated_id
 LEFT JOIN {answer} answer ON answer.assignment_id = a.id
 WHERE p.id = %s
 ORDER BY a.position
+""".format(**_TABLES)
+
+# What a clip URL opens (bachsurvey.clip_urls): the assignment's two clips and its owner.
+_MEDIA_SQL = """
+SELECT a.id, a.participant_id, a.bach_side, p.finished_at, answer.id,
+       real.audio, real.audio_bytes, real.score,
+       generated.audio, generated.audio_bytes, generated.score
+FROM {assignment} a
+JOIN {participant} p ON p.id = a.participant_id
+JOIN {question} q ON q.id = a.question_id
+JOIN {clip} real ON real.id = q.clip_real_id
+JOIN {clip} generated ON generated.id = q.clip_generated_id
+LEFT JOIN {answer} answer ON answer.assignment_id = a.id
+WHERE a.media_key = %s
 """.format(**_TABLES)
 
 
@@ -135,8 +152,8 @@ class QuizItem:
     position: int
     category: str
     bach_side: str  # "A" or "B"
-    audio: dict[str, str]  # side -> the clip's audio (a storage name under MEDIA_ROOT)
-    score: dict[str, str]  # side -> the clip's score (SVG)
+    media_key: str  # the stem of this assignment's clip URLs (bachsurvey.clip_urls)
+    audio_bytes: dict[str, int]  # side -> size of the clip's audio file
     choice: str | None  # None until answered
     correct: bool | None
     answered_at: datetime | None
@@ -149,6 +166,7 @@ class QuizItem:
 @dataclass(frozen=True)
 class Quiz:
     participant_id: uuid.UUID
+    started_at: datetime
     finished_at: datetime | None
     withdrawn_at: datetime | None
     items: list[QuizItem]  # in quiz order
@@ -162,7 +180,7 @@ class Quiz:
         return sum(item.answered for item in self.items)
 
 
-def _by_side(bach_side: str, real: str, generated: str) -> dict[str, str]:
+def _by_side(bach_side: str, real: T, generated: T) -> dict[str, T]:
     return {side: real if side == bach_side else generated for side in Side.values}
 
 
@@ -179,21 +197,54 @@ def quiz_of(participant_id: object, *, lock: bool = False) -> Quiz | None:
         rows = cursor.fetchall()
     if not rows:
         return None
-    finished_at, withdrawn_at = (as_datetime(value) for value in rows[0][:2])
+    finished_at, withdrawn_at, started_at = (as_datetime(value) for value in rows[0][:3])
+    assert started_at is not None  # a NOT NULL column
     items = [
         QuizItem(
-            assignment_id=row[2],
-            question_id=as_uuid(row[3]),
-            position=row[4],
-            bach_side=row[5],
-            category=row[6],
-            audio=_by_side(row[5], row[7], row[9]),
-            score=_by_side(row[5], row[8], row[10]),
+            assignment_id=row[3],
+            question_id=as_uuid(row[4]),
+            position=row[5],
+            bach_side=row[6],
+            category=row[7],
+            media_key=row[8],
+            audio_bytes=_by_side(row[6], row[9], row[10]),
             choice=row[11],
             correct=None if row[12] is None else bool(row[12]),
             answered_at=as_datetime(row[13]),
         )
         for row in rows
-        if row[2] is not None
+        if row[3] is not None
     ]
-    return Quiz(as_uuid(participant_id), finished_at, withdrawn_at, items)
+    return Quiz(as_uuid(participant_id), started_at, finished_at, withdrawn_at, items)
+
+
+@dataclass(frozen=True)
+class MediaRow:
+    """One assignment as its clip URLs need it."""
+
+    assignment_id: int
+    participant_id: uuid.UUID
+    finished_at: datetime | None
+    answered: bool
+    audio: dict[str, str]  # side -> storage name under MEDIA_ROOT
+    audio_bytes: dict[str, int]
+    score: dict[str, str]
+
+
+def media_row(media_key: str) -> MediaRow | None:
+    """The assignment whose clip URLs start with ``media_key``, or None."""
+    with connection.cursor() as cursor:
+        cursor.execute(_MEDIA_SQL, [media_key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    bach = row[2]
+    return MediaRow(
+        assignment_id=row[0],
+        participant_id=as_uuid(row[1]),
+        finished_at=as_datetime(row[3]),
+        answered=row[4] is not None,
+        audio=_by_side(bach, row[5], row[8]),
+        audio_bytes=_by_side(bach, row[6], row[9]),
+        score=_by_side(bach, row[7], row[10]),
+    )

@@ -3,8 +3,9 @@
 The role is the Django group "researcher" (created by a data migration; ``create_researcher``
 adds people to it). Every answer of a participant who has not withdrawn is one
 ``stats.AnswerRecord`` (``answer_records``) and one export row (``export_rows``): the item is the
-question, heard fully means both clips were played to the end, the faster-than-clips rule
-compares ``elapsed_ms`` with the two clips' durations.
+question, heard fully means both clips were played to the end (the browser) and sent in full (the
+server), the faster-than-clips rule compares ``elapsed_ms`` (the browser) and
+``server_elapsed_ms`` (the server) with the two clips' durations.
 
 Exports stream: ``export_rows`` reads ``.values()`` rows (joined in one query, like
 ``select_related``, without building model instances) through ``.iterator(chunk_size=...)``
@@ -51,11 +52,14 @@ _SOURCES: dict[str, str | None] = {
     "correct": "correct",
     "response_ms": "response_ms",
     "elapsed_ms": "elapsed_ms",
+    "server_elapsed_ms": "server_elapsed_ms",
     "plays_a": None,
     "plays_b": None,
     "heard_fully_a": None,
     "heard_fully_b": None,
     "heard_fully": None,
+    "clip_a_served": None,
+    "clip_b_served": None,
     "answered_at": "created_at",
     "real_clip_id": "assignment__question__clip_real_id",
     "real_source": "assignment__question__clip_real__chorale__source",
@@ -72,7 +76,7 @@ _SOURCES: dict[str, str | None] = {
     "batch": "assignment__question__clip_generated__chorale__batch__name",
 }
 COLUMNS: tuple[str, ...] = tuple(_SOURCES)
-_RAW = {"plays": "plays", "heard": "heard_fully"}
+_RAW = {"plays": "plays", "heard": "heard_fully", "served": "served"}
 
 
 # --- the role ------------------------------------------------------------------------------------
@@ -105,16 +109,35 @@ def _heard_both(heard_fully: object) -> bool:
     return isinstance(heard_fully, dict) and all(heard_fully.get(side) for side in Side.values)
 
 
-_RECORD_FIELDS = ("correct", "response_ms", "heard_fully", "elapsed_ms", "created_at")
+_RECORD_FIELDS = (
+    "correct",
+    "response_ms",
+    "heard_fully",
+    "elapsed_ms",
+    "created_at",
+    "served",
+    "server_elapsed_ms",
+)
 _RECORD_JOINS = {
     "participant": F("assignment__participant_id"),
     "question": F("assignment__question_id"),
     "category": F("assignment__question__category"),
     "experience": F("assignment__participant__experience"),
     "attempt": F("assignment__participant__attempt"),
+    "bach_side": F("assignment__bach_side"),
     "real_s": F("assignment__question__clip_real__duration_s"),
     "generated_s": F("assignment__question__clip_generated__duration_s"),
 }
+
+
+def _least_served(served: object) -> float | None:
+    """The smaller share of the two clips the server sent; None when it did not record both."""
+    if not isinstance(served, dict):
+        return None
+    shares = [served.get(side) for side in Side.values]
+    if any(share is None for share in shares):
+        return None
+    return float(min(shares))
 
 
 def _record(row: dict[str, Any]) -> AnswerRecord:
@@ -131,6 +154,9 @@ def _record(row: dict[str, Any]) -> AnswerRecord:
         elapsed_ms=row["elapsed_ms"],
         attempt=int(row["attempt"]),
         created_at=row["created_at"],
+        served=_least_served(row["served"]),
+        server_elapsed_ms=row["server_elapsed_ms"],
+        bach_side=row["bach_side"],
     )
 
 
@@ -179,6 +205,7 @@ def export_row(values: dict[str, Any]) -> dict[str, Any]:
     """One export row, in ``COLUMNS`` order, from a ``.values()`` row of ``export_queryset``."""
     plays = values[_RAW["plays"]] or {}
     heard = values[_RAW["heard"]] or {}
+    served = values[_RAW["served"]] or {}
     row = {column: values[source] for column, source in _SOURCES.items() if source is not None}
     row.update(
         plays_a=plays.get("A"),
@@ -186,6 +213,8 @@ def export_row(values: dict[str, Any]) -> dict[str, Any]:
         heard_fully_a=heard.get("A"),
         heard_fully_b=heard.get("B"),
         heard_fully=_heard_both(heard),
+        clip_a_served=served.get("A"),
+        clip_b_served=served.get("B"),
     )
     return {column: row[column] for column in COLUMNS}
 

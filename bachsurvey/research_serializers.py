@@ -120,12 +120,18 @@ class CountsOutput(serializers.Serializer):
     items = serializers.IntegerField()
 
 
+class PositionOutput(serializers.Serializer):
+    A = CellOutput(help_text="answers with Bach on side A")
+    B = CellOutput(help_text="answers with Bach on side B")
+
+
 class SummaryOutput(serializers.Serializer):
     overall = CellOutput()
     cells = CellOutput(many=True)
     items = ItemOutput(many=True)
     model = ModelOutput()
     exclusions = ExclusionsOutput()
+    position = PositionOutput(help_text="position bias: accuracy with Bach on each side")
     n = CountsOutput()
 
 
@@ -166,11 +172,20 @@ class AnswerRowOutput(serializers.Serializer):
     correct = serializers.BooleanField()
     response_ms = serializers.IntegerField(help_text="from both clips heard to the answer")
     elapsed_ms = serializers.IntegerField(allow_null=True, help_text="from the question shown")
+    server_elapsed_ms = serializers.IntegerField(
+        allow_null=True, help_text="the server's time from the previous answer or the start"
+    )
     plays_a = serializers.IntegerField(allow_null=True)
     plays_b = serializers.IntegerField(allow_null=True)
     heard_fully_a = serializers.BooleanField(allow_null=True)
     heard_fully_b = serializers.BooleanField(allow_null=True)
-    heard_fully = serializers.BooleanField(help_text="both clips played to the end")
+    heard_fully = serializers.BooleanField(help_text="both clips played to the end (browser)")
+    clip_a_served = serializers.FloatField(
+        allow_null=True, help_text="share of clip A's bytes the server sent before the answer"
+    )
+    clip_b_served = serializers.FloatField(
+        allow_null=True, help_text="share of clip B's bytes the server sent before the answer"
+    )
     answered_at = serializers.DateTimeField()
     real_clip_id = serializers.IntegerField()
     real_source = serializers.CharField(allow_blank=True)

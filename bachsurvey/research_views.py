@@ -72,6 +72,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "result_items": result["items"],
         "model": result["model"],
         "counts": result["n"],
+        "position": result["position"],
         "rules": _rules(result["exclusions"]),
         "categories": [*CATEGORIES, ALL],
         "bachbot_categories": CATEGORIES,

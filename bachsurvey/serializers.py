@@ -3,17 +3,16 @@
 Output is built from plain dicts by the ``*_payload`` functions below, so that what a question
 shows before it is answered is written in exactly one place: a label and an audio URL per clip,
 the same fields in the same order for both sides, and nothing else (no clip id, duration, file
-size or score).
+size or score). The URLs are this assignment's own (bachsurvey.clip_urls), never file names.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.storage import default_storage
 from rest_framework import serializers
 
-from bachsurvey import services
+from bachsurvey import clip_urls, services
 from bachsurvey.models import AgeGroup, Experience, Side
 from bachsurvey.quiz_rows import Quiz, QuizItem
 
@@ -149,7 +148,7 @@ def question_payload(item: QuizItem) -> dict[str, Any]:
         "position": item.position,
         "category": item.category,
         "clips": [
-            {"label": side, "audio_url": default_storage.url(item.audio[side])}
+            {"label": side, "audio_url": clip_urls.url(item.media_key, side, "audio")}
             for side in Side.values
         ],
     }
@@ -163,7 +162,7 @@ def answer_payload(item: QuizItem) -> dict[str, Any] | None:
         "correct": item.correct,
         "bach": item.bach_side,
         "scores": [
-            {"label": side, "score_url": default_storage.url(item.score[side])}
+            {"label": side, "score_url": clip_urls.url(item.media_key, side, "score")}
             for side in Side.values
         ],
     }

@@ -9,25 +9,22 @@ questions is not over-served), one AT, one ATB and two SATB, without replacement
 Besides, no two questions of one participant share a chorale (by its corpus id): hearing the same
 Bach twice, once re-harmonized, would give the second answer away.
 
-Which side holds Bach: per question, the side Bach has held less often so far among all
-assignments of that question, a fair coin on a tie. Every question's position effect therefore
-cancels out across participants (counts never differ by more than one: the counts are counters
-on the question rows, and concurrent sign-ups sharing a question take turns on its row), while no
-participant can predict a side without knowing everyone else's assignments.
+Which side holds Bach: drawn for every assignment from a cryptographic source (draw_sides). A
+position effect then averages out over participants instead of being balanced by a rule that
+others' quizzes would reveal; the statistics report accuracy with Bach on each side.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 import secrets
 import shutil
-import uuid
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
-from typing import NamedTuple
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,6 +32,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from bachsurvey import clip_urls
 from bachsurvey.models import (
     SINGLE_VOICE,
     Answer,
@@ -45,15 +43,14 @@ from bachsurvey.models import (
     Participant,
     Question,
     Side,
+    new_media_key,
 )
 from bachsurvey.quiz_rows import (
     Drawable,
     Quiz,
     QuizItem,
-    as_uuid,
     datetime_param,
     live_questions,
-    placeholders,
     quiz_of,
     table,
     uuid_param,
@@ -135,65 +132,12 @@ def draw_questions(rng: random.Random) -> list[Drawable]:
     )
 
 
-class SideCounts(NamedTuple):
-    """How often Bach has been on each side of a question so far."""
-
-    bach_on_a: int
-    bach_on_b: int
-
-
-def balanced_sides(counts: Sequence[SideCounts | Question], rng: random.Random) -> list[str]:
-    """For each question, the side Bach has held less often so far (a coin toss on a tie).
-
-    Reads the questions' side counters as given: create_participant passes rows it has just
-    locked, so that the counts it compares are the current ones.
-    """
-    sides = []
-    for question in counts:
-        a, b = question.bach_on_a, question.bach_on_b
-        sides.append(Side.A if a < b else Side.B if b < a else rng.choice([Side.A, Side.B]))
-    return sides
-
-
-# The writes of a quiz start and a withdrawal are written out too (see bachsurvey.quiz_rows: the
-# ORM's SQL building cost more CPU than PostgreSQL spent on these statements).
-_QUESTION = table(Question)
-
-
-def _count_sides(pairs: Iterable[tuple[object, str]], step: int) -> None:
-    """Add ``step`` to the side counter of each (question id, Bach's side), never below 0, in one
-    statement. The caller holds the questions' row locks (taken in id order, so that no two
-    transactions can wait on each other)."""
-    changes, params = [], []
-    pairs = [(uuid_param(question), side) for question, side in pairs]
-    for side, field in ((Side.A, "bach_on_a"), (Side.B, "bach_on_b")):
-        ids = [question for question, bach in pairs if bach == side]
-        if ids:
-            moved = f"{field} + {int(step)}"
-            changes.append(
-                f"{field} = CASE WHEN id IN ({placeholders(len(ids))}) "
-                f"THEN CASE WHEN {moved} < 0 THEN 0 ELSE {moved} END ELSE {field} END"
-            )
-            params += ids
-    if not changes:
-        return
-    ids = [question for question, _ in pairs]
-    sql = f"UPDATE {_QUESTION} SET {', '.join(changes)} WHERE id IN ({placeholders(len(ids))})"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params + ids)
-
-
-def _lock_questions(ids: Sequence[object]) -> dict[uuid.UUID, SideCounts]:
-    """The questions' side counters, their rows locked until the transaction ends (SQLite has
-    no row locks: its writes take turns anyway)."""
-    if not ids:
-        return {}
-    sql = f"SELECT id, bach_on_a, bach_on_b FROM {_QUESTION} WHERE id IN ({placeholders(len(ids))})"
-    if connection.features.has_select_for_update:
-        sql += " ORDER BY id FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [uuid_param(i) for i in ids])
-        return {as_uuid(pk): SideCounts(a, b) for pk, a, b in cursor.fetchall()}
+def draw_sides(count: int) -> list[str]:
+    """Bach's side for each of ``count`` assignments, each drawn on its own from the operating
+    system's cryptographic source: nobody can predict it from other participants' sides (the
+    earlier rule, the side held less often, let consecutive participants alternate 3 times in
+    4), and no seed set in a test or a worker can make it repeat."""
+    return [secrets.choice(Side.values) for _ in range(count)]
 
 
 # --- participants --------------------------------------------------------------------------------
@@ -212,23 +156,20 @@ def create_participant(
             experience=experience,
             attempt=attempt,
         )
-        # Quiz starts that share a question take turns from here to their commit (three short
-        # statements), so that its two counters never differ by more than one.
         ids = [q.pk for q in questions]
-        locked = _lock_questions(ids)
-        sides = [str(side) for side in balanced_sides([locked[i] for i in ids], rng)]
         rows = [
-            (uuid_param(participant.pk), uuid_param(question), position, side)
-            for position, (question, side) in enumerate(zip(ids, sides, strict=True))
+            (uuid_param(participant.pk), uuid_param(question), position, side, new_media_key())
+            for position, (question, side) in enumerate(
+                zip(ids, draw_sides(len(ids)), strict=True)
+            )
         ]
         with connection.cursor() as cursor:
             cursor.execute(
                 f"INSERT INTO {table(Assignment)} "
-                "(participant_id, question_id, position, bach_side) VALUES "
-                + ", ".join(["(%s, %s, %s, %s)"] * len(rows)),
+                "(participant_id, question_id, position, bach_side, media_key) VALUES "
+                + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)),
                 [value for row in rows for value in row],
             )
-        _count_sides(zip(ids, sides, strict=True), +1)
     return participant
 
 
@@ -244,8 +185,9 @@ class Submitted:
 # Written out rather than through Answer.objects.create (see bachsurvey.quiz_rows: on the busiest
 # request, building the INSERT cost more CPU than PostgreSQL spends running it).
 _INSERT_ANSWER = f"""INSERT INTO {table(Answer)}
-    (assignment_id, choice, correct, response_ms, elapsed_ms, plays, heard_fully, created_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+    (assignment_id, choice, correct, response_ms, elapsed_ms, plays, heard_fully, served,
+     server_elapsed_ms, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 """
 _JSON = Answer._meta.get_field("plays")  # how a JSONField's value goes to this database
 
@@ -289,6 +231,11 @@ def submit_answer(
             raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
         now = timezone.now()
         stored = replace(item, choice=choice, correct=choice == item.bach_side, answered_at=now)
+        # The server's own account, which a script cannot fake: how much of each clip it sent,
+        # and how long since the previous answer (or the start) this answer came.
+        served = clip_urls.served_fractions(item.assignment_id, item.audio_bytes)
+        previous = quiz.items[item.position - 1].answered_at if item.position else quiz.started_at
+        server_elapsed = round((now - (previous or quiz.started_at)).total_seconds() * 1000)
         values = [
             item.assignment_id,
             choice,
@@ -299,6 +246,8 @@ def submit_answer(
             _JSON.get_db_prep_value(
                 {side: bool(heard_fully[side]) for side in Side.values}, connection
             ),
+            _JSON.get_db_prep_value(served, connection),
+            min(max(server_elapsed, 0), MAX_RESPONSE_MS),
             datetime_param(now),
         ]
         try:
@@ -324,10 +273,7 @@ def withdraw(participant: Participant) -> int:
     with transaction.atomic():
         participant = Participant.objects.select_for_update().get(pk=participant.pk)
         deleted = Answer.objects.filter(assignment__participant=participant).count()
-        sides = list(participant.assignments.values_list("question_id", "bach_side"))
-        _lock_questions([question for question, _ in sides])
-        _count_sides(sides, -1)  # the sides are balanced over the assignments that remain
-        participant.assignments.all().delete()  # answers cascade
+        participant.assignments.all().delete()  # answers and clip deliveries cascade
         participant.age_group = participant.experience = ""
         participant.withdrawn_at = participant.withdrawn_at or timezone.now()
         participant.save(update_fields=["age_group", "experience", "withdrawn_at"])
@@ -496,11 +442,26 @@ def store_media(source: Path, folder: str, name: str | None = None) -> str:
 
 
 def add_clip(
-    *, chorale: Chorale, frame_start: int, frame_end: int, audio: str, score: str, duration_s: float
+    *,
+    chorale: Chorale,
+    frame_start: int,
+    frame_end: int,
+    audio: str,
+    score: str,
+    duration_s: float,
+    transpose: int = 0,
 ) -> Clip:
-    """A clip whose audio and score are already stored (names relative to MEDIA_ROOT)."""
+    """A clip whose audio and score are already stored (names relative to MEDIA_ROOT).
+
+    The audio file's size and hash are read now: the server counts the bytes it sends of a clip
+    against its size, and the hash finds identical audio behind two questions.
+    """
     if not 0 <= frame_start < frame_end <= chorale.frames:
         raise InvalidContent(f"bad frame span {frame_start}..{frame_end}")
+    path = Path(settings.MEDIA_ROOT) / audio
+    if not path.is_file():
+        raise InvalidContent(f"audio file {audio} is not in MEDIA_ROOT")
+    data = path.read_bytes()
     return Clip.objects.create(
         chorale=chorale,
         frame_start=frame_start,
@@ -508,6 +469,9 @@ def add_clip(
         audio=audio,
         score=score,
         duration_s=duration_s,
+        transpose=transpose,
+        audio_bytes=len(data),
+        audio_sha256=hashlib.sha256(data).hexdigest(),
     )
 
 

@@ -164,6 +164,19 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 # A GPU worker writes rendered clips here: in a deployment, storage the web server shares.
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
+# Participants reach clips only through URLs of their own assignment (bachsurvey.clip_urls), which
+# stop working this many seconds after the participant finished.
+CLIP_URL_SECONDS = env_int("CLIP_URL_SECONDS", 3600, minimum=1)
+# Behind nginx: Django checks who may have a clip and nginx sends the file from this internal
+# location (X-Accel-Redirect; deploy/nginx.conf). Unset: Django sends the file itself.
+MEDIA_ACCEL_REDIRECT = env_str("MEDIA_ACCEL_REDIRECT")
+if MEDIA_ACCEL_REDIRECT is not None and not (
+    MEDIA_ACCEL_REDIRECT.startswith("/") and MEDIA_ACCEL_REDIRECT.endswith("/")
+):
+    raise ImproperlyConfigured(
+        f"MEDIA_ACCEL_REDIRECT must be a path that starts and ends with /, got "
+        f"{MEDIA_ACCEL_REDIRECT!r}"
+    )
 # WhiteNoise warns on every start when STATIC_ROOT is missing, i.e. before the first collectstatic.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STORAGES = {

@@ -36,8 +36,14 @@ ALPHA = 0.05  # 95% intervals throughout
 
 # Exclusion rules, by the name the API's query parameters and the summary use.
 EXCLUSION_RULES: dict[str, str] = {
-    "not_heard_fully": "either clip was not played to its end",
-    "faster_than_clips": "answered sooner after the question was shown than both clips last",
+    "not_heard_fully": (
+        "either clip was not played to its end (the browser says), or not sent in full (the "
+        "server says)"
+    ),
+    "faster_than_clips": (
+        "answered sooner than both clips last: after the question was shown (the browser "
+        "says), or after the previous answer or the start (the server says)"
+    ),
     "repeat_attempts": "a second or later participant started from the same browser",
 }
 
@@ -54,6 +60,12 @@ class AnswerRecord:
     clips' durations; when either is unknown the rule cannot judge the answer and counts it as
     undetermined (never excluded). ``attempt`` is 1 for the first participant started in a
     browser, 2 for the next, ...
+
+    The browser's word is not taken alone (a script can send anything): ``served`` is the
+    smaller share of the two clips' bytes the server had sent before the answer, and
+    ``server_elapsed_ms`` the server's time from the previous answer (or the start) to this one;
+    None where the server did not record them (answers stored before it did). ``bach_side``
+    is where Bach was, for the position-bias table.
     """
 
     participant_id: str
@@ -68,6 +80,9 @@ class AnswerRecord:
     elapsed_ms: int | None = None
     attempt: int = 1
     created_at: datetime | None = None
+    served: float | None = None
+    server_elapsed_ms: int | None = None
+    bach_side: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,13 +95,19 @@ class Exclusions:
 
 
 def _rule_matches(record: AnswerRecord) -> dict[str, bool | None]:
-    """Whether each rule applies to ``record``; None when the record cannot tell."""
-    if record.elapsed_ms is None or record.clip_durations_ms is None:
+    """Whether each rule applies to ``record``; None when the record cannot tell.
+
+    Browser and server each have a say: a record is not heard fully when either says so, and
+    too fast when either clock is shorter than the two clips.
+    """
+    clocks = [t for t in (record.elapsed_ms, record.server_elapsed_ms) if t is not None]
+    if not clocks or record.clip_durations_ms is None:
         too_fast: bool | None = None
     else:
-        too_fast = record.elapsed_ms < sum(record.clip_durations_ms)
+        too_fast = min(clocks) < sum(record.clip_durations_ms)
+    sent_in_full = record.served is None or record.served >= 1.0
     return {
-        "not_heard_fully": not record.heard_fully,
+        "not_heard_fully": not (record.heard_fully and sent_in_full),
         "faster_than_clips": too_fast,
         "repeat_attempts": record.attempt > 1,
     }
@@ -232,6 +253,16 @@ def _items(records: list[AnswerRecord]) -> list[dict[str, Any]]:
     return out
 
 
+def position_bias(records: list[AnswerRecord]) -> dict[str, dict[str, Any]]:
+    """Accuracy with Bach on side A and on side B: a listener's preference for one side (or a
+    flaw that shows Bach's side) would part the two."""
+    out = {}
+    for side in ("A", "B"):
+        on_side = [r for r in records if r.bach_side == side]
+        out[side] = cell(len(on_side), sum(bool(r.correct) for r in on_side))
+    return out
+
+
 def summarize(
     records: Iterable[AnswerRecord],
     exclusions: Exclusions | None = None,
@@ -241,7 +272,8 @@ def summarize(
     """Everything the dashboard and ``GET /api/results/summary/`` show, as JSON-ready values.
 
     Shape: ``{"overall": CELL, "cells": [CELL x 40], "items": [...], "model": {...},
-    "exclusions": {...}, "n": {"answers_given", "answers", "participants", "items"}}``;
+    "exclusions": {...}, "position": {"A": CELL, "B": CELL}, "n": {"answers_given", "answers",
+    "participants", "items"}}`` (``position``: with Bach on that side);
     ``overall`` is a copy of the (all, all) cell, on its own because it is the headline.
     ``fit_model=False`` skips the mixed model (its dict then has status "skipped") for callers
     that only need the tables.
@@ -264,6 +296,7 @@ def summarize(
         "items": _items(kept),
         "model": model,
         "exclusions": report,
+        "position": position_bias(kept),
         "n": {
             "answers_given": len(given),
             "answers": len(kept),

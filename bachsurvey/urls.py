@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from bachsurvey import api, research_api, research_views, views
+from bachsurvey import api, clip_urls, research_api, research_views, views
 from bachsurvey.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
@@ -42,7 +42,9 @@ urlpatterns = [
         api.WithdrawApi.as_view(),
         name="withdraw",
     ),
-    # Rendered clips and scores, with HTTP Range (see views.media).
+    # A participant's clips and scores, by URLs of their own (bachsurvey.clip_urls), and the
+    # stored files for staff (the admin's review pages); both with HTTP Range.
+    path(clip_urls.URL_PREFIX.strip("/") + "/<str:token>", views.assignment_media, name="clip"),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
     # Researchers: the dashboard (session login) and the results API (token or session).
     path("research/", research_views.dashboard, name="research"),

@@ -7,7 +7,8 @@
 #   bash benchmarks/load/serve.sh                 # http://127.0.0.1:8100/
 #   FRONT=gunicorn bash benchmarks/load/serve.sh  # gunicorn alone on :8100 (gthread workers)
 #
-# nginx takes the public port, serves /static/ and /media/ from disk and passes the rest to
+# nginx takes the public port, serves /static/ from disk, sends the clips Django allows
+# (X-Accel-Redirect, MEDIA_ACCEL_REDIRECT) and passes the rest to
 # gunicorn's sync workers on the next port, one request per worker at a time: the layout
 # gunicorn's documentation asks for. Without nginx, gunicorn's gthread workers keep clients'
 # connections alive themselves, but each worker keeps the connections it accepted: under load
@@ -57,6 +58,8 @@ if [[ "$FRONT" == nginx ]]; then
     export GUNICORN_BIND=${public%:*}:$(( ${public##*:} + 1 ))
     # Behind the proxy the client address is the last X-Forwarded-For hop (bachsurvey.client).
     export DJANGO_BEHIND_PROXY=1
+    # Django authorises each clip request and nginx sends the file (deploy/nginx.conf).
+    export MEDIA_ACCEL_REDIRECT=/_media/
     var=$PWD/var/load/nginx
     mkdir -p "$var"
     static_root=$PWD/var/static  # settings.STATIC_ROOT

@@ -37,9 +37,11 @@ def media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
 
 
 def _stored(media_root: Path, folder: str, suffix: str, content: bytes) -> str:
+    """A stand-in file with ``content`` and a random tail: no two files are alike, as no two
+    rendered clips are (the validity rules refuse one audio file behind two questions)."""
     name = f"{folder}/{secrets.token_hex(16)}{suffix}"
     (media_root / folder).mkdir(parents=True, exist_ok=True)
-    (media_root / name).write_bytes(content)
+    (media_root / name).write_bytes(content + secrets.token_bytes(24))
     return name
 
 

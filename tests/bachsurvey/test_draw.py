@@ -1,4 +1,4 @@
-"""services.draw_questions and balanced_sides: the five questions and where Bach sits."""
+"""services.draw_questions: the five questions of a quiz."""
 
 import random
 from collections import Counter
@@ -7,7 +7,6 @@ from typing import Any
 import pytest
 
 from bachsurvey import services
-from bachsurvey.models import Assignment
 
 pytestmark = pytest.mark.django_db
 
@@ -60,19 +59,3 @@ def test_it_refuses_when_no_quiz_can_be_built(make_question: Any) -> None:
     make_question("SATB")
     with pytest.raises(services.NotEnoughQuestions):
         services.draw_questions(random.Random(0))
-
-
-def test_it_balances_bach_sides_across_participants(quiz: list) -> None:
-    for seed in range(40):
-        services.create_participant(age_group="18-25", experience="novice", rng=random.Random(seed))
-    counts = Counter(Assignment.objects.values_list("question", "bach_side"))
-    for question in quiz:
-        a, b = counts[(question.pk, "A")], counts[(question.pk, "B")]
-        assert abs(a - b) <= 1, (question.category, a, b)
-    total = Counter(Assignment.objects.values_list("bach_side", flat=True))
-    assert abs(total["A"] - total["B"]) <= len(quiz)
-
-
-def test_it_breaks_ties_at_random(quiz: list) -> None:
-    firsts = {services.balanced_sides(quiz[:1], random.Random(seed))[0] for seed in range(20)}
-    assert firsts == {"A", "B"}

@@ -258,7 +258,7 @@ def test_summary_is_json_ready():
     summary = summarize(synthetic(seed=10, participants=60))
     assert summary["model"]["status"] == "ok"
     json.dumps(summary, allow_nan=False)  # plain floats, no numpy scalars, no NaN
-    assert set(summary) == {"overall", "cells", "items", "model", "exclusions", "n"}
+    assert set(summary) == {"overall", "cells", "items", "model", "exclusions", "position", "n"}
 
 
 def test_an_item_under_two_categories_is_refused():
@@ -399,6 +399,36 @@ def test_exclusions_switch_and_always_report_counts(switches: tuple[bool, bool, 
     assert summary["n"]["answers_given"] == 20
     assert summary["n"]["answers"] == summary["overall"]["n"] == 20 - len(dropped)
     assert summary["overall"]["correct"] == sum(a.correct for a in kept)
+
+
+def test_the_server_has_its_own_say_in_both_rules():
+    """A script can claim both clips were heard and timed: the server's record outvotes it."""
+    timing = {"clip_durations_ms": (20_000, 25_000), "elapsed_ms": 60_000}
+    answers = [
+        record("honest", 0, True, served=1.0, server_elapsed_ms=61_000, **timing),
+        record("partial", 1, True, served=0.4, server_elapsed_ms=61_000, **timing),
+        record("hasty", 2, True, served=1.0, server_elapsed_ms=3_000, **timing),
+        record("unrecorded", 3, True, served=None, server_elapsed_ms=None, **timing),
+    ]
+    summary = summarize(
+        answers, Exclusions(not_heard_fully=True, faster_than_clips=True), fit_model=False
+    )
+    assert summary["exclusions"]["not_heard_fully"]["excluded"] == 1  # "partial"
+    assert summary["exclusions"]["faster_than_clips"]["excluded"] == 1  # "hasty"
+    assert summary["n"]["answers"] == 2  # "honest", and "unrecorded" on the browser's word
+    server_only = record("s", 4, True, elapsed_ms=None, server_elapsed_ms=1_000, **{
+        k: v for k, v in timing.items() if k != "elapsed_ms"})  # fmt: skip
+    report = summarize([server_only], fit_model=False)["exclusions"]["faster_than_clips"]
+    assert (report["excluded"], report["undetermined"]) == (1, 0)
+
+
+def test_position_bias_is_reported_per_side():
+    answers = [record(i, i, i % 4 != 0, bach_side="A") for i in range(40)]  # 30 of 40
+    answers += [record(100 + i, i, i % 2 == 0, bach_side="B") for i in range(20)]  # 10 of 20
+    position = summarize(answers, fit_model=False)["position"]
+    assert (position["A"]["n"], position["A"]["correct"]) == (40, 30)
+    assert (position["B"]["n"], position["B"]["correct"]) == (20, 10)
+    assert position["A"]["wilson"] == cell(40, 30)["wilson"]
 
 
 def test_exclusions_are_off_by_default():

@@ -7,6 +7,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from bachsurvey import clip_urls
 from bachsurvey.models import Answer, Assignment, Participant
 from tests.browser.conftest import CLIP_SECONDS
 from tests.browser.quiz_steps import HEARD, answer_current, consent_and_background
@@ -18,7 +19,7 @@ CHOICES = ["A", "B", "B", "A", "A"]
 
 def clip_requests(page: Page) -> list[str]:
     requested: list[str] = []
-    page.on("request", lambda r: requested.append(r.url) if "/media/clips/" in r.url else None)
+    page.on("request", lambda r: requested.append(r.url) if "/m/" in r.url else None)
     return requested
 
 
@@ -33,11 +34,13 @@ def test_a_participant_takes_the_whole_quiz(page: Page) -> None:
     for number, choice in enumerate(CHOICES, start=1):
         participant = Participant.objects.get()
         assignments = list(participant.assignments.order_by("position"))
-        # Nothing beyond this pair and the next may have been fetched so far.
+        # Nothing beyond this pair and the next may have been fetched so far, and no score
+        # beyond this question's.
         allowed = {
-            clip.audio.url
-            for a in assignments[: number + 1]
-            for clip in (a.question.clip_real, a.question.clip_generated)
+            clip_urls.url(a.media_key, side, kind)
+            for kind, upto in (("audio", number + 1), ("score", number))
+            for a in assignments[:upto]
+            for side in ("A", "B")
         }
         answer_current(page, number, choice)
         assert {re.sub(r"^https?://[^/]+", "", url) for url in requested} <= allowed
@@ -46,7 +49,8 @@ def test_a_participant_takes_the_whole_quiz(page: Page) -> None:
         expect(page.locator("#reveal-title")).to_have_text(expected)
         for label in ("A", "B"):
             image = page.locator(f"#score-{label} img")
-            expect(image).to_have_attribute("src", re.compile(r"/media/scores/[0-9a-f]{32}\.svg"))
+            url = clip_urls.url(assignments[number - 1].media_key, label, "score")
+            expect(image).to_have_attribute("src", url)
             page.wait_for_function(
                 "el => el.complete && el.naturalWidth > 0", arg=image.element_handle()
             )
@@ -56,6 +60,8 @@ def test_a_participant_takes_the_whole_quiz(page: Page) -> None:
 
     answers = Answer.objects.select_related("assignment").order_by("assignment__position")
     assert [a.choice for a in answers] == CHOICES
+    # The server's own account agrees with the browser's: each clip was sent in full.
+    assert all(a.served == {"A": 1.0, "B": 1.0} for a in answers), [a.served for a in answers]
     for answer in answers:
         assert answer.correct == (answer.choice == answer.assignment.bach_side)
         assert answer.plays == {"A": 1, "B": 1}
