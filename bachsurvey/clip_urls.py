@@ -102,9 +102,7 @@ def covered_bytes(ranges: Iterable[tuple[int, int]]) -> int:
     return total
 
 
-def served_fractions(
-    assignment_id: int, sizes: dict[str, int]
-) -> dict[str, float | None]:
+def served_fractions(assignment_id: int, sizes: dict[str, int]) -> dict[str, float | None]:
     """Per side, the share of the clip's ``sizes[side]`` bytes sent so far (None: size unknown)."""
     ranges: dict[str, list[tuple[int, int]]] = {side: [] for side in Side.values}
     with connection.cursor() as cursor:

@@ -159,9 +159,7 @@ def create_participant(
         ids = [q.pk for q in questions]
         rows = [
             (uuid_param(participant.pk), uuid_param(question), position, side, new_media_key())
-            for position, (question, side) in enumerate(
-                zip(ids, draw_sides(len(ids)), strict=True)
-            )
+            for position, (question, side) in enumerate(zip(ids, draw_sides(len(ids)), strict=True))
         ]
         with connection.cursor() as cursor:
             cursor.execute(
