@@ -17,7 +17,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from bachsurvey import batches
+from bachsurvey import audit, batches
 from bachsurvey.models import (
     Answer,
     Assignment,
@@ -39,6 +39,7 @@ BATCH_PARAMETERS = [
     "method",
     "beam_width",
     "frames",
+    "random_key",
 ]
 BATCH_PROGRESS = ["status", "done", "rejected", "stage", "error", "attempts", "device"]
 
@@ -151,11 +152,30 @@ class QuestionAdmin(admin.ModelAdmin):
     raw_id_fields = ["clip_real", "clip_generated"]
     actions = ["approve_and_go_live", "reject", "take_off_quiz"]
 
+    change_list_template = "admin/bachsurvey/question/change_list.html"
+
     def get_urls(self) -> list:
         review = self.admin_site.admin_view(self.review_view)
-        return [path("<uuid:question_id>/review/", review, name="bachsurvey_question_review")] + (
-            super().get_urls()
-        )
+        audit_page = self.admin_site.admin_view(self.audit_view)
+        return [
+            path("<uuid:question_id>/review/", review, name="bachsurvey_question_review"),
+            path("audit/", audit_page, name="bachsurvey_question_audit"),
+            *super().get_urls(),
+        ]
+
+    def audit_view(self, request: HttpRequest) -> HttpResponse:
+        """The validity audit of the live pool (manage.py audit_validity), as a page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        report = audit.audit()
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Validity audit of the live questions",
+            "lines": audit.describe(report),
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/bachsurvey/question/audit.html", context)
 
     @admin.display(description="review")
     def review(self, question: Question) -> str:
@@ -164,10 +184,10 @@ class QuestionAdmin(admin.ModelAdmin):
 
     @admin.action(description="Approve and put live")
     def approve_and_go_live(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        approved, refused = batches.approve(queryset)
-        self.message_user(request, f"{approved} approved and live.")
-        if refused:
-            self.message_user(request, f"{refused} refused: their batch is not done.", "WARNING")
+        approval = batches.approve(queryset)
+        self.message_user(request, f"{approval.approved} approved and live.")
+        for line in approval.messages():
+            self.message_user(request, line, messages.WARNING)
 
     @admin.action(description="Reject")
     def reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
@@ -199,13 +219,15 @@ class QuestionAdmin(admin.ModelAdmin):
 
     def decide(self, request: HttpRequest, question: Question, decision: str) -> HttpResponse:
         one = Question.objects.filter(pk=question.pk)
-        if decision == "approve" and batches.approve(one)[0]:
+        approval = batches.approve(one) if decision == "approve" else None
+        if approval is not None and approval.approved:
             self.message_user(request, f"Approved: {question} is live.")
         elif decision == "reject":
             batches.reject(one)
             self.message_user(request, f"Rejected: {question} will not be served.")
         else:
-            self.message_user(request, "Nothing changed: its batch is not done.", "WARNING")
+            why = approval.messages() if approval else ["no decision"]
+            self.message_user(request, "Nothing changed: " + "; ".join(why), messages.WARNING)
             return HttpResponseRedirect(request.path)
         following = batches.next_draft(question)
         target = following.pk if following is not None else question.pk

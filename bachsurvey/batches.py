@@ -6,8 +6,10 @@ again after a worker died, or two workers on one batch all end with exactly ``co
 
 Free pieces are sampled in passes of ``device_batch`` indices; pass k is seeded by (seed, k) and
 draws the same pieces every time, so a rerun fills the missing indices of a pass with the pieces
-the first run would have stored (on the same kind of device). Harmonizations take the held-out
-chorales in an order seeded by the batch's seed, index i the i-th.
+the first run would have stored (on the same kind of device). Each piece faces a Bach window, and
+a harmonization re-writes one, that no other question holds (bachsurvey.validity), so a rerun
+pairs its pieces among the windows still free. Harmonizations take held-out chorales in an order
+seeded by the batch's seed, which a new batch draws at random unless told one.
 
 Nothing of a batch that is not done is served (services.draw_questions) or can be approved.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -24,7 +27,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from bachsurvey import generation, pieces
+from bachsurvey import generation, pieces, validity
 from bachsurvey.models import MAX_BATCH_COUNT, Batch, Chorale, Question
 
 logger = logging.getLogger(__name__)
@@ -163,7 +166,20 @@ def _store(batch: Batch, piece: pieces.Piece, loaded: generation.LoadedModel) ->
 
 
 def _free(batch: Batch, loaded: generation.LoadedModel, tokens: dict[str, list[str]]) -> None:
-    partners = generation.long_enough(tokens, batch.frames)
+    """Sample in passes; move each piece to C major / A minor, cut it after one of its own
+    fermatas and face it with a Bach window of exactly that length, of the same mode, that no
+    question holds (composer.pairing); a piece that no window could face is rejected."""
+    windows = generation.bach_windows(tokens)
+    held = validity.held_excerpts()
+    normalised: dict[tuple[str, ...], generation.Normalised] = {}
+
+    def vet(piece: list[str]) -> str | None:
+        if tuple(piece) not in normalised:
+            normalised[tuple(piece)] = generation.normalise(piece)
+        if not generation.has_partner(windows, normalised[tuple(piece)], batch.frames):
+            return "no Bach phrase of its length"
+        return None
+
     width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
     passes = range(0, batch.count, width)
     for number, start in enumerate(passes):
@@ -174,18 +190,58 @@ def _free(batch: Batch, loaded: generation.LoadedModel, tokens: dict[str, list[s
             continue
         _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
         seed = generation.derive_seed(batch.seed, "pass", number)
-        draws = generation.sample_valid(loaded, len(indices), batch.temperature, seed, width)
+        draws = generation.sample_valid(
+            loaded, len(indices), batch.temperature, seed, width, vet=vet
+        )
         _record_pass(batch, number, draws)
         for index in missing:
-            piece = draws.pieces[index - start]
-            source = generation.partner(partners, batch.seed, index)
-            real_cut, cut, kept = generation.free_excerpts(tokens[source], piece, batch.frames)
-            note = f"piece {index - start} of pass {number} (device batch {width})"
-            _store(
-                batch,
-                pieces.Piece(index, source, tokens[source], real_cut, piece, cut, kept, note),
-                loaded,
+            piece = normalised[tuple(draws.pieces[index - start])]
+            pair = generation.pair_free(
+                windows,
+                piece,
+                batch.frames,
+                held,
+                generation.derive_seed(batch.seed, "pair", index),
             )
+            if pair is None:
+                raise generation.GenerationError(
+                    f"piece {index}: every Bach window it could face is held by another question"
+                )
+            window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
+            held.append(window)
+            key = "C major" if piece.mode == "major" else "A minor"
+            note = (
+                f"piece {index - start} of pass {number} (device batch {width}); "
+                f"moved {piece.shift:+d} semitones to {key}"
+            )
+            _store(
+                batch, _piece(batch, index, tokens, window, piece.tokens, pair.frames, note), loaded
+            )
+
+
+def _piece(
+    batch: Batch,
+    index: int,
+    tokens: dict[str, list[str]],
+    window: validity.Excerpt,
+    generated: list[str],
+    frames: int,
+    note: str,
+) -> pieces.Piece:
+    """Piece ``index``: Bach's ``window`` facing ``generated``'s first ``frames``, both moved to
+    one key (drawn at random unless the batch says otherwise)."""
+    real = tokens[window.source]
+    real_window, generated_window = (window.start, window.end), (0, frames)
+    shift = 0
+    if batch.random_key:
+        excerpts = [
+            generation.window_tokens(real, *real_window),
+            generation.window_tokens(generated, *generated_window),
+        ]
+        shift = generation.draw_shift(excerpts, generation.derive_seed(batch.seed, "key", index))
+    return pieces.Piece(
+        index, window.source, real, real_window, generated, generated_window, shift, note
+    )
 
 
 def _record_pass(batch: Batch, number: int, draws: generation.Draws) -> None:
@@ -207,26 +263,31 @@ def _harmonize(
     tokens: dict[str, list[str]],
     validation: list[str],
 ) -> None:
-    sources = generation.held_out_sources(tokens, validation, batch.frames, batch.seed)
-    sources = [s for s in sources if not generation.begins_silent(tokens[s])]
-    if len(sources) < batch.count:
-        raise generation.GenerationError(
-            f"only {len(sources)} held-out chorales have {batch.frames} frames or more: "
-            f"ask for at most {len(sources)}"
-        )
+    """Re-harmonize windows of held-out chorales that no question holds, one chorale after
+    another (composer.pairing.harmonization_windows); both sides are the same window."""
+    held = validity.held_excerpts()
+    candidates = []
+    for window in generation.harmonization_windows(tokens, validation, batch.frames, batch.seed):
+        excerpt = validity.Excerpt(window.source, window.start, window.end)
+        if validity.is_unused(excerpt, held):
+            candidates.append(excerpt)
+            held.append(excerpt)  # windows of one chorale may overlap each other
     stored = _stored(batch)
-    for index, source in enumerate(sources[: batch.count]):
-        if index in stored:
-            continue
+    missing = [i for i in range(batch.count) if i not in stored]
+    if len(candidates) < len(missing):
+        raise generation.GenerationError(
+            f"only {len(candidates)} windows of {batch.frames} frames or fewer of held-out "
+            f"chorales are not held by other questions: ask for at most {len(candidates)}, "
+            "or reject unused drafts to free theirs"
+        )
+    for index, excerpt in zip(missing, candidates, strict=False):
         _progress(batch, f"harmonizing piece {index + 1} of {batch.count}")
-        real_cut, cut_tokens, kept = generation.real_excerpt(tokens[source], batch.frames)
+        cut = generation.window_tokens(tokens[excerpt.source], excerpt.start, excerpt.end)
         generated, note = generation.harmonize_tokens(
-            loaded, cut_tokens, batch.voices, batch.method, batch.beam_width
+            loaded, cut, batch.voices, batch.method, batch.beam_width
         )
-        piece = pieces.Piece(
-            index, source, tokens[source], real_cut, generated, generated, kept, note
-        )
-        _store(batch, piece, loaded)
+        frames = generation.frames_of(generated)
+        _store(batch, _piece(batch, index, tokens, excerpt, generated, frames, note), loaded)
 
 
 # --- reporting and review ------------------------------------------------------------------------
@@ -251,14 +312,38 @@ def reviewable() -> Q:
     )
 
 
-def approve(questions: QuerySet[Question]) -> tuple[int, int]:
-    """Approve and put live; questions of an unfinished batch are refused. (approved, refused)"""
+@dataclass(frozen=True)
+class Approval:
+    """What an approval did: questions put live, and those refused, with the reason."""
+
+    approved: int
+    unfinished: int  # of a batch that is not done
+    conflicts: list[validity.Conflict]
+
+    def messages(self) -> list[str]:
+        """One line per refusal, for the admin and the command line."""
+        lines = [f"refused: {c}" for c in self.conflicts]
+        if self.unfinished:
+            lines.append(f"refused: {self.unfinished} of a batch that is not done")
+        return lines
+
+
+def approve(questions: QuerySet[Question]) -> Approval:
+    """Approve and put live. Refused: questions of an unfinished batch, and any that would share
+    an audio file or a Bach excerpt with a live question or with one approved before it here
+    (validity). The others go live; nothing is half done."""
     with transaction.atomic():
-        total = questions.count()
-        approved = Question.objects.filter(reviewable(), pk__in=questions.values("pk")).update(
-            status=Question.Status.APPROVED, live=True
-        )
-    return approved, total - approved
+        wanted = list(questions.values_list("pk", flat=True))
+        # One approval at a time: two admins approving two clashing drafts at once would each
+        # see the other's still off the quiz.
+        list(Batch.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+        finished = list(Question.objects.filter(reviewable(), pk__in=wanted))
+        conflicts = validity.approval_conflicts(finished)
+        refused = {conflict.question.pk for conflict in conflicts}
+        approved = Question.objects.filter(
+            pk__in=[q.pk for q in finished if q.pk not in refused]
+        ).update(status=Question.Status.APPROVED, live=True)
+    return Approval(approved, len(wanted) - len(finished), conflicts)
 
 
 def reject(questions: QuerySet[Question]) -> int:

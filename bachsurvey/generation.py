@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -91,6 +91,7 @@ def sample_valid(
     seed: int,
     width: int,
     max_rounds: int = MAX_ROUNDS,
+    vet: Callable[[list[str]], str | None] | None = None,
 ) -> Draws:
     """``n`` valid free compositions, sampled on the device in rounds of at most ``width``.
 
@@ -101,7 +102,9 @@ def sample_valid(
     n-th valid piece are left unexamined and are not counted.
 
     Besides composer's rules, a piece must not begin with a silent frame: its clip would open
-    with silence, and the real clips it is paired with do not (see :func:`begins_silent`).
+    with silence, and the real clips it is paired with do not (see :func:`begins_silent`); and
+    ``vet``, when given, may reject it with a reason (a free piece with no Bach phrase of its
+    length to face).
     """
     from composer.sample import rejection_reason, sample_tokens
 
@@ -119,6 +122,8 @@ def sample_valid(
             reason = rejection_reason(tokens)
             if reason is None and begins_silent(tokens):
                 reason = "begins with silence"
+            if reason is None and vet is not None:
+                reason = vet(tokens)
             if reason is None:
                 draws.pieces.append(tokens)
             else:
@@ -162,75 +167,159 @@ def frames_of(tokens: Sequence[str]) -> int:
     return tokens_to_chorale(tokens).frames
 
 
-def held_out_sources(
-    tokens: dict[str, list[str]], validation: list[str], frames: int, seed: int
-) -> list[str]:
-    """Held-out chorales (never trained on) of at least ``frames`` frames, in a seeded order."""
-    ids = sorted(i for i in validation if i in tokens)
-    ids = [i for i in ids if frames_of(tokens[i]) >= frames]
-    random.Random(seed).shuffle(ids)
-    return ids
-
-
 def begins_silent(tokens: Sequence[str]) -> bool:
     """Whether all four voices rest in the first frame (a notated pickup rest, an interlude).
 
     A clip that opens with silence would stand out beside one that does not; a few chorales
     (e.g. BWV 248.64-6, whose voices rest through an instrumental opening) would even give a
-    silent clip.
+    silent clip. No window of such a chorale's opening is used (composer.pairing), and a
+    free piece that opens so is rejected (sample_valid).
     """
     from composer.encoding import REST, split_frames
 
     return all(token == REST for token in split_frames(tokens)[0][1])
 
 
-def long_enough(tokens: dict[str, list[str]], frames: int) -> list[str]:
-    """Corpus chorales of at least ``frames`` frames that begin with sound, sorted: the real
-    partners of free pieces."""
-    return sorted(
-        i for i in tokens if frames_of(tokens[i]) >= frames and not begins_silent(tokens[i])
-    )
+# --- pairs (composer.pairing): windows, keys ---------------------------------------------------
 
 
-def partner(candidates: list[str], seed: int, index: int) -> str:
-    """The real chorale that free piece ``index`` of a batch is paired with (seeded per index)."""
-    return candidates[random.Random(derive_seed(seed, "partner", index)).randrange(len(candidates))]
+@dataclass(frozen=True)
+class Normalised:
+    """A free piece moved to C major or A minor by the corpus's key analysis."""
+
+    tokens: list[str]
+    shift: int  # semitones it was moved
+    mode: str  # "major" or "minor"
 
 
-# --- excerpts and rendering ----------------------------------------------------------------------
+def normalise(tokens: list[str]) -> Normalised:
+    from composer.encoding import chorale_to_tokens, tokens_to_chorale
+    from composer.pairing import normalise_key
+
+    moved, shift, mode = normalise_key(tokens_to_chorale(tokens))
+    return Normalised(chorale_to_tokens(moved), shift, mode)
 
 
-def real_excerpt(tokens: list[str], frames: int) -> tuple[Any, list[str], int]:
-    """A real chorale cut to at most ``frames`` (after a fermata where possible).
+def bach_windows(tokens: dict[str, list[str]]) -> Any:
+    """composer.pairing.BachWindows over every prepared chorale: the free pieces' partners."""
+    from composer.encoding import tokens_to_chorale
+    from composer.pairing import BachWindows
 
-    Returns (the excerpt's score, its tokens, the frames it keeps).
-    """
+    return BachWindows({source: tokens_to_chorale(t) for source, t in tokens.items()})
+
+
+def has_partner(windows: Any, piece: Normalised, frames: int) -> bool:
+    """Whether any Bach window of the corpus, held or not, could face ``piece``."""
+    from composer.encoding import tokens_to_chorale
+
+    return windows.has_partner(tokens_to_chorale(piece.tokens), piece.mode, frames)
+
+
+def pair_free(
+    windows: Any, piece: Normalised, frames: int, held: Sequence[Any], seed: int
+) -> Any | None:
+    """A Bach window (composer.pairing.FreePair) for ``piece`` avoiding ``held``, or None."""
+    from composer.encoding import tokens_to_chorale
+
+    chorale = tokens_to_chorale(piece.tokens)
+    return windows.pair(chorale, piece.mode, frames, held, random.Random(seed))
+
+
+def harmonization_windows(
+    tokens: dict[str, list[str]], validation: list[str], frames: int, seed: int
+) -> list[Any]:
+    """Every window a harmonization may use (composer.pairing.harmonization_windows) of the
+    held-out chorales (never trained on), in a seeded order that takes one window of each
+    chorale before a second of any, so that a batch spreads over as many chorales as it can."""
+    from composer.encoding import tokens_to_chorale
+    from composer.pairing import harmonization_windows as windows_of
+
+    rng = random.Random(seed)
+    sources = sorted(i for i in validation if i in tokens)
+    rng.shuffle(sources)
+    per_source = []
+    for source in sources:
+        windows = windows_of(tokens_to_chorale(tokens[source]), source, frames)
+        rng.shuffle(windows)
+        per_source.append(windows)
+    rounds = max((len(w) for w in per_source), default=0)
+    return [w[r] for r in range(rounds) for w in per_source if r < len(w)]
+
+
+def window_tokens(tokens: list[str], start: int, end: int) -> list[str]:
+    """Frames ``start .. end-1`` of a token stream, as a stream of their own."""
+    from composer.encoding import chorale_to_tokens, tokens_to_chorale
+    from composer.pairing import window_chorale
+
+    return chorale_to_tokens(window_chorale(tokens_to_chorale(tokens), start, end))
+
+
+def draw_shift(excerpts: Sequence[list[str]], seed: int) -> int:
+    """One key for both clips of a pair, drawn at random (composer.pairing.common_shifts)."""
+    from composer.encoding import tokens_to_chorale
+    from composer.pairing import draw_shift as draw
+
+    return draw([tokens_to_chorale(t) for t in excerpts], random.Random(seed))
+
+
+# --- what a clip is, as an audit sees it --------------------------------------------------------
+
+
+def ends_on_fermata(tokens: list[str], start: int, end: int) -> bool:
+    """Whether frames ``start .. end-1`` of ``tokens`` end under a fermata (on a cadence)."""
+    from composer.encoding import tokens_to_chorale
+    from composer.pairing import ends_on_fermata as ends
+    from composer.pairing import window_chorale
+
+    return ends(window_chorale(tokens_to_chorale(tokens), start, end))
+
+
+def placed_key(tokens: list[str], shift: int) -> str:
+    """The key of a whole piece by the corpus's analysis, moved by ``shift``: e.g. "D major"."""
+    from composer.corpus import key_of
+    from composer.encoding import tokens_to_chorale
+    from composer.pairing import key_name
+
+    found = key_of(tokens_to_chorale(tokens))
+    tonic_from_c = found.tonic.pitchClass - (0 if found.mode == "major" else 9)
+    return key_name(str(found.mode), tonic_from_c + shift)
+
+
+def measure_audio(path: Path) -> dict[str, float]:
+    """What a listener's software could read off an MP3 without the music: its decoded length
+    (s), integrated loudness (LUFS) and bitrate (kbit/s over the decoded length)."""
+    from composer.render import SAMPLE_RATE, decode_mp3
+    from composer.render_loudness import integrated_loudness
+
+    samples = decode_mp3(path)
+    seconds = len(samples) / SAMPLE_RATE
+    return {
+        "duration_s": seconds,
+        "lufs": float(integrated_loudness(samples, SAMPLE_RATE)),
+        "kbps": path.stat().st_size * 8 / 1000 / seconds if seconds else 0.0,
+    }
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path) -> RenderedClip:
+    """MP3 and one-page SVG of an excerpt (a token stream) moved by ``shift`` semitones, by the
+    one render path, under opaque names."""
     from composer import render
-    from composer.encoding import score_to_tokens, tokens_to_score
+    from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
+    from composer.pairing import key_signature
 
-    cut, kept = render.excerpt(tokens_to_score(tokens), frames)
-    return cut, score_to_tokens(cut), kept
-
-
-def free_excerpts(real: list[str], piece: list[str], frames: int) -> tuple[Any, Any, int]:
-    """A real chorale and a free piece cut to the same frames, at a shared fermata if any."""
-    from composer import render
-    from composer.encoding import tokens_to_score
-
-    return render.excerpt_pair(tokens_to_score(real), tokens_to_score(piece), frames)
-
-
-def render_clip(source: Any, frames: int, clips_dir: Path, scores_dir: Path) -> RenderedClip:
-    """MP3 and one-page SVG of a score (or token stream) by the one render path, opaque names."""
-    from composer import render
-
-    pages = render.score_to_svg(source, SVG_OPTIONS)
+    chorale = transpose_chorale(tokens_to_chorale(tokens), shift)
+    score = chorale_to_score(chorale, key_signature=key_signature(shift))
+    pages = render.score_to_svg(score, SVG_OPTIONS)
     if len(pages) != 1:
-        raise GenerationError(f"the score of a {frames}-frame clip took {len(pages)} pages")
-    audio = render.render_mp3(source, clips_dir)
+        raise GenerationError(f"the score of a {chorale.frames}-frame clip took {len(pages)} pages")
+    audio = render.render_mp3(score, clips_dir)
     svg = scores_dir / render.opaque_name(".svg")
     svg.write_text(pages[0])
-    return RenderedClip(audio, svg, frames, frames * render.SECONDS_PER_FRAME + render.TAIL_S)
+    duration = chorale.frames * render.SECONDS_PER_FRAME + render.TAIL_S
+    return RenderedClip(audio, svg, chorale.frames, duration)
 
 
 def style(tokens: list[str]) -> dict:

@@ -32,6 +32,11 @@ class Category(models.TextChoices):
 
 SINGLE_VOICE = (Category.S, Category.A, Category.T, Category.B)
 MAX_BATCH_COUNT = 10_000
+MAX_SEED = 2**31 - 1
+
+
+def new_seed() -> int:
+    return secrets.randbelow(MAX_SEED + 1)
 
 
 class AgeGroup(models.TextChoices):
@@ -92,7 +97,11 @@ class Batch(models.Model):
         default=0, validators=[MaxValueValidator(MAX_BATCH_COUNT)], help_text="pieces wanted"
     )
     temperature = models.FloatField(default=0.8)
-    seed = models.PositiveBigIntegerField(default=0, validators=[MaxValueValidator(2**31 - 1)])
+    # Drawn for each new batch unless given: batches on one fixed seed would pick the same
+    # chorales in the same order.
+    seed = models.PositiveBigIntegerField(
+        default=new_seed, validators=[MaxValueValidator(MAX_SEED)]
+    )
     method = models.CharField(max_length=6, choices=Method.choices, default=Method.BEAM)
     beam_width = models.PositiveSmallIntegerField(default=5)
     frames = models.PositiveIntegerField(

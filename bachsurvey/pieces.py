@@ -6,7 +6,10 @@ stored that index already, the transaction rolls back, the freshly rendered file
 and the index counts as done: nothing is ever stored twice.
 
 Real chorales are one shared row per corpus id (no batch): import_chorales renders each whole,
-and every question cuts its own excerpt of one, as long as the generated clip it is paired with.
+and every question's Bach clip is its own window of one (``Clip.frame_start .. frame_end``),
+exactly as long as the generated clip it faces. Both clips of a piece are rendered by the same
+path, moved by the same number of semitones, in an order drawn per piece, so that neither file
+times nor row ids follow the sides.
 """
 
 from __future__ import annotations
@@ -14,7 +17,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -26,16 +28,20 @@ from bachsurvey.models import Batch, Chorale, Clip
 
 @dataclass(frozen=True)
 class Piece:
-    """One index of a batch, ready to render: a generated excerpt and the real one it faces."""
+    """One index of a batch, ready to render: a generated excerpt and the Bach one it faces."""
 
     index: int
     source: str  # corpus id of the real side
     real_tokens: list[str]  # the whole real chorale
-    real_excerpt: Any  # its excerpt (a score)
+    real_window: tuple[int, int]  # its frames in the question: start, end
     tokens: list[str]  # the generated chorale as stored (free: whole; harmonized: the excerpt)
-    excerpt: Any  # the generated excerpt (a score or tokens)
-    frames: int  # both excerpts' length
+    window: tuple[int, int]  # the generated clip's frames in ``tokens``
+    shift: int  # semitones both clips are moved (one key for the pair)
     note: str
+
+    @property
+    def frames(self) -> int:
+        return self.window[1] - self.window[0]
 
 
 def media_dirs() -> tuple[Path, Path]:
@@ -45,8 +51,9 @@ def media_dirs() -> tuple[Path, Path]:
     return root / "clips", root / "scores"
 
 
-def render(source: Any, frames: int) -> RenderedClip:
-    return generation.render_clip(source, frames, *media_dirs())
+def render(tokens: list[str], window: tuple[int, int], shift: int) -> RenderedClip:
+    excerpt = generation.window_tokens(tokens, *window)
+    return generation.render_clip(excerpt, shift, *media_dirs())
 
 
 def discard(rendered: list[RenderedClip]) -> None:
@@ -55,15 +62,19 @@ def discard(rendered: list[RenderedClip]) -> None:
         clip.score.unlink(missing_ok=True)
 
 
-def clip_row(chorale: Chorale, rendered: RenderedClip) -> Clip:
+def clip_row(
+    chorale: Chorale, rendered: RenderedClip, window: tuple[int, int] | None = None, shift: int = 0
+) -> Clip:
     root = Path(settings.MEDIA_ROOT)
+    start, end = window or (0, rendered.frames)
     return services.add_clip(
         chorale=chorale,
-        frame_start=0,
-        frame_end=rendered.frames,
+        frame_start=start,
+        frame_end=end,
         audio=rendered.audio.relative_to(root).as_posix(),
         score=rendered.score.relative_to(root).as_posix(),
         duration_s=rendered.duration_s,
+        transpose=shift,
     )
 
 
@@ -89,11 +100,14 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
     # Render the two sides in a seeded random order, so that file times never tell Bach apart.
     sides = ["real", "generated"]
     random.Random(generation.derive_seed(batch.seed, "order", piece.index)).shuffle(sides)
-    sources = {"real": piece.real_excerpt, "generated": piece.excerpt}
+    sources = {
+        "real": (piece.real_tokens, piece.real_window),
+        "generated": (piece.tokens, piece.window),
+    }
     rendered: dict[str, RenderedClip] = {}
     try:
         for side in sides:
-            rendered[side] = render(sources[side], piece.frames)
+            rendered[side] = render(*sources[side], piece.shift)
         report = generation.style(piece.tokens)
         with transaction.atomic():
             owners = {
@@ -113,7 +127,10 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
                     style=report,
                 ),
             }
-            clips = {side: clip_row(owners[side], rendered[side]) for side in sides}
+            clips = {
+                side: clip_row(owners[side], rendered[side], sources[side][1], piece.shift)
+                for side in sides
+            }
             services.add_question(
                 category=batch.voices, clip_real=clips["real"], clip_generated=clips["generated"]
             )
@@ -137,7 +154,7 @@ def import_real(source: str, tokens: list[str]) -> bool:
         )
         if chorale.clips.filter(frame_start=0, frame_end=chorale.frames).exists():
             return False
-        rendered = render(chorale.tokens, chorale.frames)
+        rendered = render(chorale.tokens, (0, chorale.frames), 0)
         try:
             clip_row(chorale, rendered)
         except BaseException:

@@ -145,7 +145,7 @@ def _time_signatures(parts: list[stream.Part]) -> set[str]:
     }
 
 
-def _key_of(chorale: Chorale):
+def key_of(chorale: Chorale):
     """music21's key analysis over the quantised S, A, T, B notes (durations as weights)."""
     flat = stream.Stream()
     for voice in chorale.voices:
@@ -181,7 +181,7 @@ def prepare_score(chorale_id: str, score: stream.Score) -> PreparedChorale | Exc
         n.pitches[0].midi for p in parts for n in p.flatten().notes if not n.duration.isGrace
     ]
     quantised = normalise_fermatas(Chorale(voices, max(n.end for v in voices for n in v)))
-    found_key = _key_of(quantised)
+    found_key = key_of(quantised)
     if found_key.mode not in _TONIC:
         return Exclusion(chorale_id, f"key analysis gave mode {found_key.mode!r}")
     semitones = transposition_to_c_or_a(found_key.tonic.pitchClass, found_key.mode)

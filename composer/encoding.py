@@ -57,6 +57,18 @@ SPECIAL_TOKENS = (PAD, START, END, FRAME_END, FERMATA, BLANK)
 
 VOICES = ("S", "A", "T", "B")
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
+
+# Usual range of each voice, MIDI pitches inclusive: the 0.5th and 99.5th percentiles of the
+# sounding pitches (one count per frame) of each voice over the prepared corpus
+# (var/corpus/tokens.json: 351 chorales in C major / A minor, 75,940 frames). The corpus extremes
+# are S 52-86, A 48-79, T 44-74, B 31-69; these bounds keep 99% of Bach's notes.
+VOICE_RANGES: dict[str, tuple[int, int]] = {
+    "S": (57, 81),
+    "A": (52, 76),
+    "T": (48, 71),
+    "B": (36, 64),
+}
+
 FRAMES_PER_QUARTER = 4
 
 DATA_DIR = Path(__file__).resolve().parent / "data"

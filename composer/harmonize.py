@@ -61,6 +61,7 @@ from composer.encoding import (
     PAD,
     REST,
     START,
+    VOICE_RANGES,
     VOICES,
     Vocabulary,
     is_voice_token,
@@ -69,16 +70,6 @@ from composer.encoding import (
 from composer.harmonizer import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, Hidden
 
-# Usual range of each voice, MIDI pitches inclusive: the 0.5th and 99.5th percentiles of the
-# sounding pitches (one count per frame) of each voice over the prepared corpus
-# (var/corpus/tokens.json: 351 chorales in C major / A minor, 75,940 frames). The corpus extremes
-# are S 52-86, A 48-79, T 44-74, B 31-69; these bounds keep 99% of Bach's notes.
-VOICE_RANGES: dict[str, tuple[int, int]] = {
-    "S": (57, 81),
-    "A": (52, 76),
-    "T": (48, 71),
-    "B": (36, 64),
-}
 METHODS = ("greedy", "beam")
 
 

@@ -16,14 +16,14 @@ from dataclasses import replace
 from music21 import key, stream
 
 from composer.encoding import (
+    FRAMES_PER_QUARTER,
     Chorale,
     EncodingError,
     chorale_to_score,
-    fermata_frames,
     score_to_chorale,
 )
+from composer.pairing import phrase_ends as fermata_ends
 
-FRAMES_PER_QUARTER = 4
 # An excerpt ends at a fermata only if that keeps at least this share of the frames asked for;
 # otherwise it is cut exactly at the limit (a phrase end at frame 8 of 64 would waste the clip).
 MIN_FERMATA_FRACTION = 0.5
@@ -39,12 +39,6 @@ def read_chorale(score: stream.Score) -> Chorale:
 def score_frames(score: stream.Score) -> int:
     """Length of ``score`` in sixteenth frames, trailing rests included."""
     return read_chorale(score).frames
-
-
-def fermata_ends(chorale: Chorale) -> list[int]:
-    """Frames right after each run of fermata frames, ascending: where a phrase ends."""
-    under = fermata_frames(chorale)
-    return sorted(f + 1 for f in under if f + 1 not in under)
 
 
 def key_signature_of(score: stream.Score) -> int:
@@ -102,11 +96,10 @@ def excerpt(
 def excerpt_pair(
     first: stream.Score, second: stream.Score, frames: int
 ) -> tuple[stream.Score, stream.Score, int]:
-    """Cut two chorales to the same number of frames, at most ``frames``.
-
-    Prefers a length at which *both* end right after a fermata (so neither clip stops
-    mid-phrase while the other cadences), then one where ``first`` does, then the plain limit.
-    """
+    """Cut two chorales from their beginnings to the same number of frames, at most ``frames``:
+    the longest length at which *both* end right after a fermata, else the plain limit (then
+    both stop mid-phrase alike; never one on a cadence and the other not). The survey's pairs
+    are chosen by composer.pairing, which also looks for a Bach window that fits."""
     if frames < 1:
         raise EncodingError(f"cannot cut a chorale to {frames} frames")
     a, b = read_chorale(first), read_chorale(second)
@@ -114,7 +107,7 @@ def excerpt_pair(
     floor = MIN_FERMATA_FRACTION * limit
     common = sorted(set(fermata_ends(a)) & set(fermata_ends(b)))
     common = [e for e in common if floor <= e <= limit]
-    kept = common[-1] if common else excerpt_length(a, limit)
+    kept = common[-1] if common else limit
     return (
         chorale_to_score(cut_chorale(a, kept), key_signature=key_signature_of(first)),
         chorale_to_score(cut_chorale(b, kept), key_signature=key_signature_of(second)),

@@ -20,10 +20,8 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from composer.encoding import VOICES, Chorale, tokens_to_chorale
-
-# Usual range of each voice, MIDI inclusive (see composer.harmonize, which enforces it).
-from composer.harmonize import VOICE_RANGES
+# Usual range of each voice, MIDI inclusive (composer.harmonize keeps filled voices in it).
+from composer.encoding import VOICE_RANGES, VOICES, Chorale, tokens_to_chorale
 
 MEASURES = (
     "out_of_range",

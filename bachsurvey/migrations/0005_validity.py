@@ -1,11 +1,13 @@
 """Validity (issue 16): sides drawn per assignment (the side counters go), clip URLs of each
 assignment's own, the bytes the server sent and its own timing of each answer, the pair's common
-transposition, and each audio file's size and hash (filled here from the files on disk)."""
+transposition, each audio file's size and hash (filled here from the files on disk), and a seed
+drawn for each new batch."""
 
 import hashlib
 import secrets
 from pathlib import Path
 
+import django.core.validators
 import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
@@ -124,4 +126,12 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.RunPython(measure_audio, migrations.RunPython.noop),
+        migrations.AlterField(
+            model_name="batch",
+            name="seed",
+            field=models.PositiveBigIntegerField(
+                default=bachsurvey.models.new_seed,
+                validators=[django.core.validators.MaxValueValidator(2147483647)],
+            ),
+        ),
     ]

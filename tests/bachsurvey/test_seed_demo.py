@@ -5,11 +5,13 @@ import shutil
 from collections import Counter
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
+from bachsurvey import validity
 from bachsurvey.models import Batch, Chorale, Clip, Question
 
 pytestmark = pytest.mark.django_db
@@ -73,6 +75,40 @@ def test_it_pairs_clips_that_sound_alike_but_for_the_music(media_root: Path) -> 
         assert real.chorale.kind == "real" and real.chorale.source.startswith("bwv")
 
 
-def test_it_says_when_the_demo_is_a_placeholder(media_root: Path) -> None:
-    placeholder = json.loads((DEMO / "manifest.json").read_text())["placeholder"]
-    assert ("PLACEHOLDER" in seed()) is placeholder
+def test_the_demo_obeys_the_validity_rules(media_root: Path) -> None:
+    """Built by the batch pipeline with the shipped checkpoints; one question per audio file
+    and per Bach excerpt; both clips of a pair in one key."""
+    seed()
+    questions = list(
+        Question.objects.select_related("clip_real__chorale", "clip_generated__chorale")
+    )
+    checkpoints = {q.clip_generated.chorale.checkpoint.split()[0] for q in questions}
+    assert checkpoints == {"bachbot_length.pt", "harmonizer.pt"}
+    hashes = [c.audio_sha256 for q in questions for c in (q.clip_real, q.clip_generated)]
+    assert len(set(hashes)) == len(hashes) == 2 * len(questions) and all(hashes)
+    excerpts = [validity.excerpt_of(q) for q in questions]
+    assert not any(a.overlaps(b) for i, a in enumerate(excerpts) for b in excerpts[i + 1 :])
+    assert all(q.clip_real.transpose == q.clip_generated.transpose for q in questions)
+    assert len({q.clip_real.transpose for q in questions}) > 1  # moved to keys drawn at random
+
+
+def test_a_demo_that_would_share_bach_with_a_live_question_is_refused(
+    media_root: Path, tmp_path: Path, make_question: Any
+) -> None:
+    manifest = json.loads((DEMO / "manifest.json").read_text())
+    clip = next(c for c in manifest["clips"] if c["key"] == manifest["questions"][0]["real"])
+    source = next(c["source"] for c in manifest["chorales"] if c["key"] == clip["chorale"])
+    live = make_question("S", source=source, frames=clip["frame_end"])  # frames 0.. overlap
+    with pytest.raises(CommandError, match=f"Bach excerpt.*{live.pk}"):
+        seed()
+    assert list(Question.objects.filter(live=True)) == [live]  # nothing else changed
+    assert not Batch.objects.exists()
+
+
+def test_a_manifest_of_another_version_is_refused(media_root: Path, tmp_path: Path) -> None:
+    old = tmp_path / "demo"
+    shutil.copytree(DEMO, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    (old / "manifest.json").write_text(json.dumps({**manifest, "version": 1}))
+    with pytest.raises(CommandError, match="version 1.*build_demo_fixtures"):
+        seed(old)

@@ -61,20 +61,21 @@ def page(browser: Browser, live_server: object) -> Iterator[Page]:
 
 @pytest.fixture(scope="session")
 def short_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The committed demo with every clip replaced by a one-second tone, so a quiz takes seconds."""
+    """The committed demo with every clip replaced by a one-second tone, so a quiz takes seconds.
+
+    Each clip gets a tone of its own pitch: the validity rules refuse one audio file (by content)
+    behind two questions, as they would the demo's own clips."""
     folder = tmp_path_factory.mktemp("short-demo")
     shutil.copytree(DEMO / "scores", folder / "scores")
     (folder / "clips").mkdir()
-    tone = folder / "tone.mp3"
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
-         f"sine=frequency=440:duration={CLIP_SECONDS}", "-ac", "2", "-ar", "44100",
-         "-b:a", "128k", str(tone)],
-        check=True,
-    )  # fmt: skip
     manifest = json.loads((DEMO / "manifest.json").read_text())
-    for clip in manifest["clips"]:
-        shutil.copyfile(tone, folder / clip["audio"])
+    for number, clip in enumerate(manifest["clips"]):
+        subprocess.run(
+            ["ffmpeg", "-hide_banner", "-loglevel", "error", "-f", "lavfi", "-i",
+             f"sine=frequency={300 + 10 * number}:duration={CLIP_SECONDS}", "-ac", "2",
+             "-ar", "44100", "-b:a", "128k", str(folder / clip["audio"])],
+            check=True,
+        )  # fmt: skip
         clip["duration_s"] = CLIP_SECONDS
     (folder / "manifest.json").write_text(json.dumps(manifest))
     return folder

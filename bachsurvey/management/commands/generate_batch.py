@@ -12,6 +12,7 @@ task runs in this process before the command returns.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
@@ -35,7 +36,13 @@ class Command(BaseCommand):
         parser.add_argument("--voices", default="", help="harmonize: S, A, T, B, AT or ATB")
         parser.add_argument("--count", type=int, help="pieces (and questions) to make")
         parser.add_argument("--temperature", type=float, default=0.8, help="free composition")
-        parser.add_argument("--seed", type=int, default=0)
+        parser.add_argument("--seed", type=int, help="default: drawn at random for the batch")
+        parser.add_argument(
+            "--random-key",
+            action=argparse.BooleanOptionalAction,
+            default=True,
+            help="move both clips of each pair to one key drawn at random (default: on)",
+        )
         parser.add_argument(
             "--checkpoint",
             default="",
@@ -68,16 +75,18 @@ class Command(BaseCommand):
             return batches.retry_batch(options["retry"])
         if options["mode"] is None or options["count"] is None:
             raise CommandError("--mode and --count are required (or --retry ID)")
+        seed = {} if options["seed"] is None else {"seed": options["seed"]}
         return batches.create_batch(
             mode=options["mode"],
             voices=options["voices"],
             count=options["count"],
             temperature=options["temperature"],
-            seed=options["seed"],
             checkpoint=options["checkpoint"],
             method=options["method"],
             beam_width=options["beam_width"],
             frames=options["frames"],
+            random_key=options["random_key"],
+            **seed,
         )
 
 

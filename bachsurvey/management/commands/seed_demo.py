@@ -3,11 +3,14 @@
 The demo's rows form one Batch named after the manifest's hash. Running again with the same
 manifest changes nothing (beyond restoring media files that went missing); a rebuilt manifest is
 loaded as a new batch and the older demo questions are taken off the quiz (kept, since answers
-may refer to them).
+may refer to them). Its questions go live through the same approval as any batch's
+(bachsurvey.validity): one that would share audio or a Bach excerpt with a live question stops
+the load, names the clash and leaves the database as it was.
 
 The demo's files keep their committed (random) names. They are public in the repository along
 with the manifest, so the demo cannot hide which clip is Bach from someone who reads the source;
-the real experiment serves clips rendered by generation batches under fresh names.
+the real experiment serves clips rendered by generation batches under fresh names. Participants
+never see a file name either way (bachsurvey.clip_urls).
 """
 
 from __future__ import annotations
@@ -20,8 +23,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from bachsurvey import services
-from bachsurvey.management.commands.build_demo_fixtures import DEMO_DIR
+from bachsurvey import batches, services
+from bachsurvey.management.commands.build_demo_fixtures import DEMO_DIR, MANIFEST_VERSION
 from bachsurvey.models import Batch, Chorale, Clip, Question
 
 BATCH_PREFIX = "demo "
@@ -37,14 +40,16 @@ class Command(BaseCommand):
         directory: Path = options["fixtures"]
         try:
             batch, created = load_demo(directory)
-        except services.SurveyError as error:  # a manifest that breaks the rules for questions
+        except (services.SurveyError, ValidityError) as error:  # a manifest that breaks a rule
             raise CommandError(f"{directory}: {error}") from error
         questions = Question.objects.filter(clip_generated__chorale__batch=batch)
         live = questions.filter(live=True).count()
         verb = "loaded" if created else "already loaded"
         self.stdout.write(f"{verb}: batch {batch.name!r}, {live} live questions")
-        if batch.note:
-            self.stdout.write(self.style.WARNING(batch.note))
+
+
+class ValidityError(Exception):
+    """The demo's questions cannot go live: they break a validity rule."""
 
 
 def read_manifest(directory: Path) -> tuple[dict[str, Any], str]:
@@ -52,7 +57,13 @@ def read_manifest(directory: Path) -> tuple[dict[str, Any], str]:
     if not path.is_file():
         raise CommandError(f"{path} not found: run `python manage.py build_demo_fixtures`")
     raw = path.read_bytes()
-    return json.loads(raw), hashlib.sha256(raw).hexdigest()[:12]
+    manifest = json.loads(raw)
+    if manifest.get("version") != MANIFEST_VERSION:
+        raise CommandError(
+            f"{path} is version {manifest.get('version')}, not {MANIFEST_VERSION}: rebuild it "
+            "with `python manage.py build_demo_fixtures`"
+        )
+    return manifest, hashlib.sha256(raw).hexdigest()[:12]
 
 
 def load_demo(directory: Path) -> tuple[Batch, bool]:
@@ -67,9 +78,8 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
     if existing is not None:
         return existing, False
     with transaction.atomic():
-        note = manifest.get("note", "") if manifest.get("placeholder") else ""
         # A fixture batch: loaded whole, so done (its questions may be served).
-        batch = Batch.objects.create(name=name, note=note, status=Batch.Status.DONE)
+        batch = Batch.objects.create(name=name, note=manifest["note"], status=Batch.Status.DONE)
         older = Question.objects.filter(
             clip_generated__chorale__batch__name__startswith=BATCH_PREFIX, live=True
         ).exclude(clip_generated__chorale__batch=batch)
@@ -86,6 +96,7 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
                 temperature=entry["temperature"],
                 seed=entry["seed"],
                 note=entry["note"],
+                style=entry.get("style"),
             )
             for entry in manifest["chorales"]
         }
@@ -97,14 +108,19 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
                 audio=entry["audio"],
                 score=entry["score"],
                 duration_s=entry["duration_s"],
+                transpose=entry["transpose"],
             )
             for entry in manifest["clips"]
         }
-        for entry in manifest["questions"]:
+        questions = [
             services.add_question(
                 category=entry["category"],
                 clip_real=clips[entry["real"]],
                 clip_generated=clips[entry["generated"]],
-                live=True,
             )
+            for entry in manifest["questions"]
+        ]
+        approval = batches.approve(Question.objects.filter(pk__in=[q.pk for q in questions]))
+        if approval.messages():
+            raise ValidityError("; ".join(approval.messages()))  # rolls the whole load back
     return batch, True
