@@ -165,10 +165,49 @@ def _store(batch: Batch, piece: pieces.Piece, loaded: generation.LoadedModel) ->
     _progress(batch, f"stored piece {piece.index + 1} of {batch.count}")
 
 
+class _PassPieces:
+    """The valid pieces of one sampling pass, moved to C major / A minor, in order; when they run
+    out, the pass samples more (seeded by the round), at most MAX_ROUNDS times."""
+
+    def __init__(
+        self, batch: Batch, loaded: generation.LoadedModel, number: int, size: int, vet: Any
+    ) -> None:
+        self.batch, self.loaded, self.number, self.size, self.vet = batch, loaded, number, size, vet
+        self.draws = generation.Draws(pieces=[])
+        self.queue: list[list[str]] = []
+        self.rounds = 0
+
+    def next(self) -> list[str]:
+        if not self.queue:
+            self._sample()
+        return self.queue.pop(0)
+
+    def reject(self, reason: str) -> None:
+        self.draws.reject(reason)
+        _record_pass(self.batch, self.number, self.draws)
+
+    def _sample(self) -> None:
+        if self.rounds > generation.MAX_ROUNDS:
+            raise generation.GenerationError(
+                f"pass {self.number}: too few pieces could be paired ({self.draws.reasons})"
+            )
+        extra = ("more", self.rounds) if self.rounds else ()
+        seed = generation.derive_seed(self.batch.seed, "pass", self.number, *extra)
+        width = self.batch.device_batch or settings.GENERATION_DEVICE_BATCH
+        more = generation.sample_valid(
+            self.loaded, self.size, self.batch.temperature, seed, width, vet=self.vet
+        )
+        self.rounds += 1
+        self.draws.merge(more)
+        self.queue += more.pieces
+        _record_pass(self.batch, self.number, self.draws)
+
+
 def _free(batch: Batch, loaded: generation.LoadedModel, tokens: dict[str, list[str]]) -> None:
     """Sample in passes; move each piece to C major / A minor, cut it after one of its own
     fermatas and face it with a Bach window of exactly that length, of the same mode, that no
-    question holds (composer.pairing); a piece that no window could face is rejected."""
+    question holds (composer.pairing). A piece that no window could face, or none that is still
+    free, is rejected and counted, and the pass's next valid piece takes its place."""
     windows = generation.bach_windows(tokens)
     held = validity.held_excerpts()
     normalised: dict[tuple[str, ...], generation.Normalised] = {}
@@ -184,39 +223,47 @@ def _free(batch: Batch, loaded: generation.LoadedModel, tokens: dict[str, list[s
     passes = range(0, batch.count, width)
     for number, start in enumerate(passes):
         indices = range(start, min(start + width, batch.count))
-        stored = _stored(batch)
-        missing = [i for i in indices if i not in stored]
+        missing = [i for i in indices if i not in _stored(batch)]
         if not missing:
             continue
         _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
-        seed = generation.derive_seed(batch.seed, "pass", number)
-        draws = generation.sample_valid(
-            loaded, len(indices), batch.temperature, seed, width, vet=vet
-        )
-        _record_pass(batch, number, draws)
+        drawn = _PassPieces(batch, loaded, number, len(indices), vet)
+        # A piece an earlier run stored is not stored again under another index.
+        taken = {
+            tuple(t) for t in Chorale.objects.filter(batch=batch).values_list("tokens", flat=True)
+        }
         for index in missing:
-            piece = normalised[tuple(draws.pieces[index - start])]
-            pair = generation.pair_free(
-                windows,
-                piece,
-                batch.frames,
-                held,
-                generation.derive_seed(batch.seed, "pair", index),
-            )
-            if pair is None:
-                raise generation.GenerationError(
-                    f"piece {index}: every Bach window it could face is held by another question"
-                )
+            piece, pair = _next_pair(drawn, normalised, taken, windows, held, batch, index)
             window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
             held.append(window)
+            taken.add(tuple(piece.tokens))
             key = "C major" if piece.mode == "major" else "A minor"
             note = (
-                f"piece {index - start} of pass {number} (device batch {width}); "
-                f"moved {piece.shift:+d} semitones to {key}"
+                f"pass {number} (device batch {width}); moved {piece.shift:+d} semitones to {key}"
             )
-            _store(
-                batch, _piece(batch, index, tokens, window, piece.tokens, pair.frames, note), loaded
-            )
+            piece_row = _piece(batch, index, tokens, window, piece.tokens, pair.frames, note)
+            _store(batch, piece_row, loaded)
+
+
+def _next_pair(
+    drawn: _PassPieces,
+    normalised: dict[tuple[str, ...], generation.Normalised],
+    taken: set[tuple[str, ...]],
+    windows: Any,
+    held: list[validity.Excerpt],
+    batch: Batch,
+    index: int,
+) -> tuple[generation.Normalised, Any]:
+    """The pass's next piece not stored yet that a free Bach window can face, and the pair."""
+    while True:
+        piece = normalised[tuple(drawn.next())]
+        if tuple(piece.tokens) in taken:
+            continue
+        seed = generation.derive_seed(batch.seed, "pair", index)
+        pair = generation.pair_free(windows, piece, batch.frames, held, seed)
+        if pair is not None:
+            return piece, pair
+        drawn.reject("no free Bach window of its length")
 
 
 def _piece(

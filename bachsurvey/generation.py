@@ -42,6 +42,19 @@ class Draws:
     rejected: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
+    def reject(self, reason: str) -> None:
+        """Count a piece turned away, under the first part of its reason."""
+        key = reason.split(":")[0]
+        self.reasons[key] = self.reasons.get(key, 0) + 1
+        self.rejected += 1
+
+    def merge(self, other: Draws) -> None:
+        self.pieces += other.pieces
+        self.drawn += other.drawn
+        self.rejected += other.rejected
+        for key, count in other.reasons.items():
+            self.reasons[key] = self.reasons.get(key, 0) + count
+
 
 @dataclass(frozen=True)
 class RenderedClip:
@@ -127,9 +140,7 @@ def sample_valid(
             if reason is None:
                 draws.pieces.append(tokens)
             else:
-                key = reason.split(":")[0]
-                draws.reasons[key] = draws.reasons.get(key, 0) + 1
-                draws.rejected += 1
+                draws.reject(reason)
         if len(draws.pieces) == n:
             return draws
     raise GenerationError(

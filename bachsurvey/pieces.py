@@ -89,6 +89,14 @@ def real_chorale(source: str, tokens: list[str]) -> Chorale:
     return chorale
 
 
+def bach_first(seed: int, count: int, index: int) -> bool:
+    """Whether piece ``index`` of a ``count``-piece batch stores its Bach clip first: true for
+    ``count // 2`` of them, drawn by a seeded permutation."""
+    order = list(range(count))
+    random.Random(generation.derive_seed(seed, "order")).shuffle(order)
+    return order[index] < count // 2
+
+
 def is_stored(batch: Batch, index: int) -> bool:
     return Chorale.objects.filter(batch=batch, index=index).exists()
 
@@ -97,9 +105,12 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
     """Render ``piece`` and store it with its question; False if the index was stored already."""
     if is_stored(batch, piece.index):
         return False
-    # Render the two sides in a seeded random order, so that file times never tell Bach apart.
+    # Render and store the two sides in an order that never tells Bach apart: Bach first for
+    # exactly half of a batch's pieces (which half, drawn with the seed). Drawn per piece, a
+    # 64-piece batch stored Bach first 22 times, and audit_validity's judge learned the order.
     sides = ["real", "generated"]
-    random.Random(generation.derive_seed(batch.seed, "order", piece.index)).shuffle(sides)
+    if not bach_first(batch.seed, batch.count, piece.index):
+        sides.reverse()
     sources = {
         "real": (piece.real_tokens, piece.real_window),
         "generated": (piece.tokens, piece.window),

@@ -138,6 +138,7 @@ def seed_answers(participants: int = 60, seed: int = 8, days: int = 6) -> Seeded
                     "attempt": participant.attempt,
                     "question_id": str(question.pk),
                     "category": question.category,
+                    "bach_side": assignment.bach_side,
                     "correct": correct,
                     "heard_fully": all(heard.values()),
                     "faster": None if elapsed is None else elapsed < sum(durations),

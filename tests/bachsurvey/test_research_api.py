@@ -74,6 +74,14 @@ def test_it_counts_answers_participants_and_items(seeded: Seeded, api: APIClient
     }
 
 
+def test_it_reports_accuracy_with_bach_on_each_side(seeded: Seeded, api: APIClient) -> None:
+    position = summary(api)["position"]
+    for side in ("A", "B"):
+        on_side = [a for a in seeded.answers if a["bach_side"] == side]
+        assert position[side]["n"] == len(on_side) > 0
+        assert position[side]["correct"] == sum(a["correct"] for a in on_side)
+
+
 @pytest.mark.parametrize(
     "rules",
     [{}, *({name: True} for name in RULES), dict.fromkeys(RULES, True)],

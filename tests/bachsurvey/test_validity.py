@@ -130,3 +130,13 @@ def test_held_excerpts_are_what_a_new_batch_must_avoid(draft: Any) -> None:
     participant = Participant.objects.create(consented_at=timezone.now())
     Assignment.objects.create(participant=participant, question=served, position=0, bach_side="A")
     assert "bwv9007.1" in {e.source for e in validity.held_excerpts()}
+
+
+@pytest.mark.parametrize("count", [1, 2, 5, 16, 64, 101])
+def test_a_batch_stores_bach_first_for_exactly_half_its_pieces(count: int) -> None:
+    from bachsurvey.pieces import bach_first
+
+    for seed in (0, 7):
+        firsts = [bach_first(seed, count, index) for index in range(count)]
+        assert sum(firsts) == count // 2
+    assert [bach_first(0, 64, i) for i in range(64)] != [bach_first(7, 64, i) for i in range(64)]

@@ -44,6 +44,7 @@ def test_a_researcher_reads_the_dashboard(page: Page, seeded) -> None:  # type: 
     expect(page.locator("#headline-accuracy")).to_contain_text(f"{100 * overall['accuracy']:.1f}%")
     expect(page.locator("#headline-answers")).to_have_text(str(len(seeded.answers)))
     expect(page.locator("#model")).to_contain_text("a typical listener")
+    expect(page.locator("#position")).to_contain_text("with Bach as clip A")
 
     plots = page.locator("figure.plot svg[role=img]")
     expect(plots).to_have_count(4)
