@@ -12,6 +12,7 @@ Participants are anonymous, but each is bound to the browser session that create
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import NoReturn
 
@@ -28,7 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from bachsurvey import quiz_rows, services, session, throttles
+from bachsurvey import clip_urls, quiz_rows, services, session, throttles
 from bachsurvey.parsers import SafeJSONParser, too_large
 from bachsurvey.serializers import (
     AnswerCreatedOutput,
@@ -149,6 +150,7 @@ class ParticipantCreateApi(ParticipantApi):
         session.bind(django_request, participant)
         quiz = quiz_rows.quiz_of(participant.pk)
         assert quiz is not None  # created above, in a transaction that has committed
+        clip_urls.remember(django_request, quiz)
         payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
         return Response(payload, status=status.HTTP_201_CREATED)
 
@@ -198,6 +200,8 @@ class AnswerCreateApi(ParticipantApi):
             )
         except services.SurveyError as error:
             return refusal(error)
+        if submitted.finished:  # the clip URLs now expire CLIP_URL_SECONDS from here
+            clip_urls.mark_ended(own_id, time.time())
         # Built from what the service returned, without another query: the answer is committed,
         # and nothing after the commit may fail the reply (see services.submit_answer).
         payload = {
@@ -217,4 +221,5 @@ class WithdrawApi(ParticipantApi):
     def post(self, request: Request, participant_id: str) -> Response:
         participant = session.own_participant(request._request, participant_id)
         deleted = services.withdraw(participant)
+        clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
         return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

@@ -114,7 +114,8 @@ def cache_from_url(url: str | None) -> dict[str, Any]:
     """Turn CACHE_URL into Django's CACHES["default"].
 
     The cache holds the rate limits' and the login lockout's counters, so every web process must
-    share it: `redis://host:port/db` (also `rediss://`, `unix://`) uses Django's RedisCache.
+    share it: `redis://host:port/db` (also `rediss://`, `unix://`) uses Django's RedisCache
+    (bachsurvey.redis_cache: one client object per pool).
     Unset means local memory, per process: right for one process (runserver, the tests), too
     lenient behind several gunicorn workers, each of which then counts on its own.
     """
@@ -123,7 +124,7 @@ def cache_from_url(url: str | None) -> dict[str, Any]:
     scheme = urlsplit(url).scheme
     if scheme in ("redis", "rediss", "unix"):
         return {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "bachsurvey.redis_cache.ReusingRedisCache",
             "LOCATION": url,
             # A Redis that stops answering must cost a request a second, not hang it (the
             # throttles then let the request through: see bachsurvey.throttles).

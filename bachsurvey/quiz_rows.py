@@ -91,7 +91,7 @@ _QUIZ_SQL = """
 SELECT p.finished_at, p.withdrawn_at, p.created_at,
        a.id, a.question_id, a.position, a.bach_side, q.category, a.media_key,
        real.audio_bytes, generated.audio_bytes,
-       answer.choice, answer.correct, answer.created_at
+       answer.choice, answer.correct, answer.created_at, real.audio, generated.audio
 FROM {participant} p
 LEFT JOIN {assignment} a ON a.participant_id = p.id
 LEFT JOIN {question} q ON q.id = a.question_id
@@ -153,6 +153,7 @@ class QuizItem:
     category: str
     bach_side: str  # "A" or "B"
     media_key: str  # the stem of this assignment's clip URLs (bachsurvey.clip_urls)
+    audio: dict[str, str]  # side -> the clip's audio file (a storage name; never sent out)
     audio_bytes: dict[str, int]  # side -> size of the clip's audio file
     choice: str | None  # None until answered
     correct: bool | None
@@ -207,6 +208,7 @@ def quiz_of(participant_id: object, *, lock: bool = False) -> Quiz | None:
             bach_side=row[6],
             category=row[7],
             media_key=row[8],
+            audio=_by_side(row[6], row[14], row[15]),
             audio_bytes=_by_side(row[6], row[9], row[10]),
             choice=row[11],
             correct=None if row[12] is None else bool(row[12]),

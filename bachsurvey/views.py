@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import mimetypes
-import re
 from pathlib import Path
 
 from django.conf import settings
@@ -13,14 +11,8 @@ from django.shortcuts import render
 from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
-from bachsurvey import clip_urls, quiz_rows, session
+from bachsurvey import clip_files, clip_urls, quiz_rows, session
 from bachsurvey.models import AgeGroup, Category, Experience
-
-# One byte range; more than 15 digits is no file of ours (and would make int() slow).
-_RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
-# Media are our own rendered clips and scores (no uploads); still, an SVG opened on its own must
-# not run script or load anything.
-_MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 @require_safe
@@ -53,27 +45,46 @@ def assignment_media(request: HttpRequest, token: str) -> HttpResponse:
 
     404 for anything that is not this browser's participant's own, live URL: a forged token,
     another browser, a withdrawn participant, a score before its answer, an expired URL.
-    Every request for audio records the bytes it is answered with.
+    Every request for audio records the bytes it is answered with. Audio is found in the
+    session (no database query on the quiz's most frequent request); scores, and clips of a
+    session that does not hold them, in the database.
     """
     grant = clip_urls.read_token(token)
-    row = None if grant is None else quiz_rows.media_row(grant.media_key)
+    if grant is None:
+        raise Http404("No such clip.")
+    known = clip_urls.session_clip(request.session, grant) if grant.kind == "audio" else None
+    if known is not None:
+        response = _file_response(request, known.audio, known.size)
+        if _sent(request, response):
+            still_open = clip_urls.note_sent(known, *response.sent_range)  # type: ignore[attr-defined]
+        else:
+            still_open = clip_urls.is_open(known)
+        if still_open is False:
+            raise Http404("No such clip.")
+        if still_open:
+            return response
+    # No shared cache, a score, a session that does not hold the clip, or a cache that failed.
+    row = quiz_rows.media_row(grant.media_key)
     if (
-        grant is None
-        or row is None
+        row is None
         or str(row.participant_id) != session.bound_participant_id(request)
-        or clip_urls.expired(row)
+        or clip_urls.row_expired(row)
         or (grant.kind == "score" and not row.answered)
     ):
         raise Http404("No such clip.")
     if grant.kind == "score":
-        name = row.score[grant.side]
-        return _file_response(request, name, _size(name))
-    name, size = row.audio[grant.side], row.audio_bytes[grant.side] or _size(row.audio[grant.side])
-    response = _file_response(request, name, size)
-    if request.method == "GET" and response.status_code in (200, 206):
+        return _file_response(request, row.score[grant.side], _size(row.score[grant.side]))
+    name = row.audio[grant.side]
+    response = _file_response(request, name, row.audio_bytes[grant.side] or _size(name))
+    if _sent(request, response):
         first, last = response.sent_range  # type: ignore[attr-defined]
         clip_urls.record_delivery(row.assignment_id, grant.side, first, last)
     return response
+
+
+def _sent(request: HttpRequest, response: HttpResponse) -> bool:
+    """Whether ``response`` sends bytes of the file (a GET answered 200 or 206)."""
+    return request.method == "GET" and response.status_code in (200, 206)
 
 
 @require_safe
@@ -99,52 +110,27 @@ def _size(name: str) -> int:
     return full.stat().st_size
 
 
-def requested_range(header: str, size: int) -> tuple[int, int] | None:
-    """The inclusive byte range a ``Range`` header asks of a ``size``-byte file.
-
-    None when the header is absent or not one plain byte range (the whole file is sent, as
-    nginx does with ``max_ranges 1``); ValueError when the range lies outside the file (416).
-    """
-    match = _RANGE.fullmatch(header.strip())
-    if match is None or match.groups() == ("", ""):
-        return None
-    first, last = match.groups()
-    if first:
-        start, end = int(first), min(int(last) if last else size - 1, size - 1)
-    else:  # "bytes=-N": the last N bytes
-        start, end = max(size - int(last), 0), size - 1
-    if start > end or start >= size:
-        raise ValueError(f"bytes {header!r} lie outside a {size}-byte file")
-    return start, end
-
-
 def _file_response(request: HttpRequest, name: str, size: int) -> HttpResponse:
-    """The file ``name`` under MEDIA_ROOT, whole or the one range asked for.
-
-    Both sides of a question get the same headers: type, length, range, and a fixed set
-    that says nothing of the file (no Last-Modified, no ETag, no file name). Behind nginx
-    (MEDIA_ACCEL_REDIRECT) Django only decides, and nginx sends the bytes.
-    """
-    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    """The file ``name`` under MEDIA_ROOT, whole or the one range asked for (clip_files)."""
     try:
-        wanted = requested_range(request.headers.get("Range", ""), size)
+        wanted = clip_files.requested_range(request.headers.get("Range", ""), size)
     except ValueError:
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
         return response
     first, last = wanted or (0, size - 1)
     if settings.MEDIA_ACCEL_REDIRECT:
-        response = HttpResponse(content_type=content_type)
-        response["X-Accel-Redirect"] = settings.MEDIA_ACCEL_REDIRECT + name
+        response = HttpResponse()
+        headers = clip_files.accel_headers(name)
     else:
         with Path(safe_join(settings.MEDIA_ROOT, name)).open("rb") as file:
             file.seek(first)  # clips are a few hundred kB: read the slice at once
-            response = HttpResponse(file.read(last - first + 1), content_type=content_type)
+            response = HttpResponse(file.read(last - first + 1))
+        headers = [("Content-Type", clip_files.content_type(name)), *clip_files.common_headers()]
         if wanted is not None:
             response.status_code = 206
             response["Content-Range"] = f"bytes {first}-{last}/{size}"
+    for header, value in headers:
+        response[header] = value
     response.sent_range = (first, last)  # type: ignore[attr-defined]
-    response["Accept-Ranges"] = "bytes"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = _MEDIA_CSP
     return response

@@ -6,6 +6,7 @@ server records the bytes it sends and stores its own account with each answer. S
 stored files by name (the admin's review pages); nobody else does.
 """
 
+import time
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from django.utils import timezone
 
 from bachsurvey import clip_urls
 from bachsurvey.models import Answer, Assignment, ClipDelivery, Participant
+from tests.bachsurvey.conftest import QuizClient
 
 pytestmark = pytest.mark.django_db
 
@@ -199,3 +201,51 @@ def test_stored_files_are_for_staff_only(quiz: list, quiz_client: Any) -> None:
     assert response.status_code == 206 and len(response.content) == 10
     for bad in ("/media/clips/missing.mp3", "/media/../settings.py", "/media/%2e%2e/manage.py"):
         assert staff.get(bad).status_code == 404
+
+
+def test_with_a_shared_cache_a_clip_costs_no_query_and_its_ranges_reach_the_answer(
+    quiz: list, counting_cache: str, settings: Any, django_assert_num_queries: Any
+) -> None:
+    """Production's path (CACHE_URL): the session holds the clips and the cache the ranges, which
+    the answer writes down; with a per-process cache the database does both, as it must."""
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    client = QuizClient()
+    data, question, assignment = first_question(client)
+    a_url = question["clips"][0]["audio_url"]
+    size_a = assignment.question.clip("A", assignment.bach_side).audio_bytes
+    client.client.get(a_url, HTTP_RANGE="bytes=0-9")  # the session is in the cache from here
+    shared = counting_cache == "redis"
+    with django_assert_num_queries(0 if shared else 2):  # else: the clip's row, the range
+        response = client.client.get(a_url, HTTP_RANGE=f"bytes=10-{size_a - 1}")
+    assert response.status_code == 206
+    assert ClipDelivery.objects.count() == (0 if shared else 2)  # the cache holds them
+    assert client.answer(data["id"], question["id"]).status_code == 201
+    assert Answer.objects.get().served["A"] == 1.0
+    ranges = sorted(ClipDelivery.objects.values_list("side", "first_byte", "last_byte"))
+    assert ranges == [("A", 0, 9), ("A", 10, size_a - 1)]
+
+
+def test_with_a_shared_cache_urls_still_expire_and_die_with_a_withdrawal(
+    quiz: list, counting_cache: str, settings: Any
+) -> None:
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    settings.CLIP_URL_SECONDS = 600
+    client = QuizClient()
+    data = client.started()
+    for question in data["questions"]:
+        assert client.answer(data["id"], question["id"]).status_code == 201
+    url = data["questions"][0]["clips"][0]["audio_url"]
+    assert client.client.get(url).status_code == 200  # finished just now
+    if counting_cache == "redis":
+        clip_urls._redis().set(clip_urls._key("clips-ended", data["id"]), time.time() - 601)
+    else:
+        Participant.objects.filter(pk=data["id"]).update(
+            finished_at=timezone.now() - timedelta(seconds=601)
+        )
+    assert client.client.get(url).status_code == 404
+    again = QuizClient()
+    fresh = again.started()
+    fresh_url = fresh["questions"][0]["clips"][1]["audio_url"]
+    assert again.client.get(fresh_url).status_code == 200
+    again.withdraw(fresh["id"])
+    assert again.client.get(fresh_url).status_code == 404

@@ -171,7 +171,7 @@ def test_the_cache_url_is_parsed() -> None:
     assert cache_from_url(None)["BACKEND"] == LOCMEM
     assert cache_from_url("locmem://")["BACKEND"] == LOCMEM
     redis_cache = cache_from_url("redis://cache.example:6380/2")
-    assert redis_cache["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+    assert redis_cache["BACKEND"] == "bachsurvey.redis_cache.ReusingRedisCache"
     assert redis_cache["LOCATION"] == "redis://cache.example:6380/2"
     with pytest.raises(ImproperlyConfigured, match="CACHE_URL"):
         cache_from_url("memcached://cache.example:11211")
@@ -186,6 +186,6 @@ def test_the_limits_come_from_the_environment() -> None:
         RATE_LIMIT_ANSWERS="12",
         CACHE_URL="redis://127.0.0.1:6379/1",
     )
-    assert configured == ["0", "12", "django.core.cache.backends.redis.RedisCache"]
+    assert configured == ["0", "12", "bachsurvey.redis_cache.ReusingRedisCache"]
     with pytest.raises(AssertionError, match="RATE_LIMIT_ANSWERS must be at least 0"):
         settings_in_a_fresh_process(names, RATE_LIMIT_ANSWERS="-3")
