@@ -55,9 +55,10 @@ def common_headers() -> list[tuple[str, str]]:
 
 
 def accel_headers(name: str) -> list[tuple[str, str]]:
-    """The headers of an answer nginx completes from MEDIA_ACCEL_REDIRECT (no body)."""
+    """The headers of an answer nginx completes from MEDIA_ACCEL_REDIRECT (no body); nginx adds
+    its own Accept-Ranges (ours as well would send the header twice)."""
     return [
         ("Content-Type", content_type(name)),
         ("X-Accel-Redirect", f"{settings.MEDIA_ACCEL_REDIRECT}{name}"),
-        *common_headers(),
+        *(header for header in common_headers() if header[0] != "Accept-Ranges"),
     ]
