@@ -167,12 +167,16 @@ class QuestionAdmin(admin.ModelAdmin):
         """The validity audit of the live pool (manage.py audit_validity), as a page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        report = audit.audit()
+        try:
+            report = audit.audit()
+            lines = audit.describe(report)
+        except audit.AudioMissing as missing:
+            report, lines = None, [f"BROKEN: cannot audit the live pool: {missing}"]
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
             "title": "Validity audit of the live questions",
-            "lines": audit.describe(report),
+            "lines": lines,
             "report": report,
         }
         return TemplateResponse(request, "admin/bachsurvey/question/audit.html", context)

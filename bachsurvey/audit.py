@@ -44,6 +44,11 @@ MAX_FOLDS = 10
 _measured: dict[str, dict[str, float]] = {}  # per content hash, for the life of the process
 
 
+class AudioMissing(Exception):
+    """A live clip's audio file is not in the media storage: the pool can be neither audited nor
+    played."""
+
+
 @dataclass
 class ClipFacts:
     """What a script could read off one clip of a pair, besides the music."""
@@ -72,7 +77,10 @@ def _facts(
 ) -> ClipFacts:
     path = Path(settings.MEDIA_ROOT) / clip.audio.name
     if not path.is_file():
-        raise FileNotFoundError(f"clip {clip.pk}: audio file {clip.audio.name} is missing")
+        raise AudioMissing(
+            f"clip {clip.pk}: audio file {clip.audio.name} is missing from MEDIA_ROOT "
+            f"({settings.MEDIA_ROOT})"
+        )
     if (key_from.pk, clip.transpose) not in keys:
         keys[key_from.pk, clip.transpose] = generation.placed_key(key_from.tokens, clip.transpose)
     measured = _measure(clip)

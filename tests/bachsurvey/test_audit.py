@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import Client
 
 from bachsurvey import generation
@@ -110,3 +110,18 @@ def test_the_admin_shows_the_same_report(demo: list[Question]) -> None:
     assert "all rules hold" in page and "live questions: 16" in page
     assert page.count('href="/admin/bachsurvey/question/') >= 16  # a row per pair
     assert Client().get("/admin/bachsurvey/question/audit/").status_code == 302  # login first
+
+
+def test_a_missing_audio_file_is_named_not_a_traceback(
+    demo: list[Question], media_root: Path
+) -> None:
+    missing = demo[0].clip_real.audio.name
+    (media_root / missing).unlink()
+    with pytest.raises(CommandError) as refused:  # manage.py prints it and exits 2
+        call_command("audit_validity", stdout=StringIO())
+    assert refused.value.returncode == 2
+    assert missing in str(refused.value) and "is missing" in str(refused.value)
+    client = Client()
+    client.force_login(User.objects.create_superuser("admin", "a@example.org", "pw"))
+    page = client.get("/admin/bachsurvey/question/audit/").content.decode()
+    assert "cannot audit the live pool" in page and missing in page

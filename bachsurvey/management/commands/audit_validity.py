@@ -4,7 +4,8 @@
     python manage.py audit_validity --json   # the same, the last line one JSON object
 
 Exit status 1 when a rule is broken (shared audio or Bach excerpts, endings or keys that
-differ, files that differ beyond the render path's tolerance, a judge that beats chance).
+differ, files that differ beyond the render path's tolerance, a judge that beats chance); 2 when
+the pool cannot be audited (a live clip's audio file is missing).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import sys
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bachsurvey import audit
 
@@ -25,7 +26,10 @@ class Command(BaseCommand):
         parser.add_argument("--json", action="store_true", help="end with one JSON line")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = audit.audit()
+        try:
+            report = audit.audit()
+        except audit.AudioMissing as missing:
+            raise CommandError(f"cannot audit the live pool: {missing}", returncode=2) from missing
         for line in audit.describe(report):
             self.stdout.write(line)
         if options["json"]:
