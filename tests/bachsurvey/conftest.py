@@ -89,6 +89,12 @@ def quiz(db: None, make_question: Callable[..., Question]) -> list[Question]:
     return [make_question(category) for category in QUIZ_CATEGORIES]
 
 
+@pytest.fixture
+def live_quiz(transactional_db: None, make_question: Callable[..., Question]) -> list[Question]:
+    """Live questions, committed, so that another process (a real server) sees them."""
+    return [make_question(category) for category in QUIZ_CATEGORIES]
+
+
 class QuizClient:
     """A browser session talking to the participant API."""
 

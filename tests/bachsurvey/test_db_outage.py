@@ -18,17 +18,9 @@ error raised outside a view (a session save) and an error that is not the databa
 
 from __future__ import annotations
 
-import http.cookiejar
-import json
-import os
-import secrets
 import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -41,16 +33,7 @@ from django.test import Client
 from bachsurvey import services
 from bachsurvey.db_outage import CODE, RETRY_AFTER_SECONDS
 from bachsurvey.models import Answer, Question
-
-REPO = Path(__file__).resolve().parents[2]
-BACKGROUND = {"consent": True, "age_group": "26-45", "experience": "intermediate"}
-QUIZ_CATEGORIES = ["S", "A", "T", "B", "AT", "ATB"] * 2 + ["SATB"] * 4
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.bachsurvey.live_site import BACKGROUND, Browser, free_port, gunicorn, site_env
 
 
 class PostgresRelay:
@@ -129,55 +112,6 @@ class PostgresRelay:
         sock.close()
 
 
-class Browser:
-    """One browser session against the real server: cookies, and the CSRF header on POSTs."""
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-
-    def request(self, method: str, path: str, body: dict | None = None) -> tuple[int, Any, Any]:
-        headers = {}
-        data = None
-        if body is not None:
-            data = json.dumps(body).encode()
-            headers["Content-Type"] = "application/json"
-        token = next((c.value for c in self.jar if c.name == "csrftoken"), None)
-        if token:
-            headers["X-CSRFToken"] = token
-        request = urllib.request.Request(self.base + path, data, headers, method=method)
-        try:
-            with self.opener.open(request, timeout=20) as response:
-                status, reply_headers, content = response.status, response.headers, response.read()
-        except urllib.error.HTTPError as error:
-            status, reply_headers, content = error.code, error.headers, error.read()
-        is_json = reply_headers.get("Content-Type", "").startswith("application/json")
-        return status, reply_headers, json.loads(content) if is_json else content.decode()
-
-    def start(self) -> dict:
-        assert self.request("GET", "/")[0] == 200  # the page sets the CSRF cookie
-        status, _, created = self.request("POST", "/api/participants/", BACKGROUND)
-        assert status == 201, created
-        return created
-
-    def answer(self, participant: str, question: str) -> tuple[int, Any, Any]:
-        body = {
-            "question": question,
-            "choice": "A",
-            "response_ms": 4000,
-            "plays": {"A": 1, "B": 1},
-            "heard_fully": {"A": True, "B": True},
-        }
-        return self.request("POST", f"/api/participants/{participant}/answers/", body)
-
-
-@pytest.fixture
-def live_quiz(transactional_db: None, make_question: Callable[..., Question]) -> list[Question]:
-    """Live questions, committed, so that another process sees them."""
-    return [make_question(category) for category in QUIZ_CATEGORIES]
-
-
 @pytest.fixture
 def relay() -> Iterator[PostgresRelay]:
     if connection.vendor != "postgresql":
@@ -194,56 +128,16 @@ def site(
     live_quiz: list[Question], relay: PostgresRelay, media_root: Path, tmp_path: Path
 ) -> Iterator[str]:
     """gunicorn serving the site on the test database through the relay; its base URL."""
-    db = connection.settings_dict
-    port = free_port()
-    user = db["USER"] or "postgres"
-    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "GUNICORN_"))},
-        "DATABASE_URL": f"postgres://{user}{password}@127.0.0.1:{relay.port}/{db['NAME']}",
-        "DATABASE_CONN_MAX_AGE": "60",  # one connection kept across requests, as in production
-        "DJANGO_DEBUG": "0",
-        "DJANGO_HTTPS": "0",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_MEDIA_ROOT": str(media_root),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "1",  # one worker, one connection: the test knows which one is cut
-        "GUNICORN_THREADS": "1",
-        "RATE_LIMIT_PARTICIPANTS": "0",
-        "RATE_LIMIT_ANSWERS": "0",
-    }
-    env.pop("CACHE_URL", None)
-    log = tmp_path / "gunicorn.log"  # a file, not a pipe: a full pipe would block the server
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    server.kill()
-                    server.wait()
-                    pytest.fail(f"gunicorn did not start:\n{log.read_text()}")
-                time.sleep(0.1)
+    env = site_env(
+        free_port(),
+        media_root,
+        db_port=relay.port,
+        DATABASE_CONN_MAX_AGE="60",  # one connection kept across requests, as in production
+        WEB_CONCURRENCY="1",  # one worker, one connection: the test knows which one is cut
+        GUNICORN_THREADS="1",
+    )
+    with gunicorn(env, tmp_path / "gunicorn.log") as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 def stored(participant: str) -> list[str]:
