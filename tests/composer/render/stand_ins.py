@@ -22,7 +22,10 @@ REAL_IDS = (
     "bwv77.6", "bwv80.8", "bwv84.5", "bwv86.6", "bwv87.7", "bwv88.7",
 )  # fmt: skip
 
-VOICE_RANGES = ((60, 79), (55, 74), (48, 67), (40, 60))  # S, A, T, B in MIDI pitches
+# Where the random walks wander, S, A, T, B in MIDI pitches: textbook vocal ranges, narrower at
+# the top than composer.encoding.VOICE_RANGES (the corpus's usual ranges, which bound harmonized
+# voices). Kept as they are so the stand-ins stay the same pieces.
+WALK_RANGES = ((60, 79), (55, 74), (48, 67), (40, 60))
 C_MAJOR = {0, 2, 4, 5, 7, 9, 11}
 PHRASE_FRAMES = 32  # two 4/4 bars
 FERMATA_FRAMES = 4  # the phrase-final chord is a quarter note
@@ -65,12 +68,8 @@ def generated_stand_in(seed: int, phrases: int | None = None) -> stream.Score:
     """A deterministic fake "generated" chorale of 4-7 two-bar phrases (128-224 frames)."""
     rng = random.Random(seed)
     frames = PHRASE_FRAMES * (phrases if phrases is not None else rng.randint(4, 7))
-    voices = tuple(_voice(rng, low, high, frames) for low, high in VOICE_RANGES)
+    voices = tuple(_voice(rng, low, high, frames) for low, high in WALK_RANGES)
     return chorale_to_score(Chorale(voices, frames))
-
-
-def generated_stand_ins(count: int, seed: int = 0) -> list[stream.Score]:
-    return [generated_stand_in(seed + i) for i in range(count)]
 
 
 def model_samples(count: int, seed: int = 0, temperature: float = 0.8) -> list[stream.Score]:
@@ -84,7 +83,7 @@ def model_samples(count: int, seed: int = 0, temperature: float = 0.8) -> list[s
     torch.set_num_threads(1)  # batch-of-a-few sampling is step-bound; more threads only contend
     try:
         model, vocabulary, _ = checkpoint.load(checkpoint.DEFAULT_CHECKPOINT)
-        pieces = compose(model, vocabulary, count, temperature, seed)
+        pieces = compose(model, vocabulary, count, temperature=temperature, seed=seed)
     finally:
         torch.set_num_threads(threads)
     return [chorale_to_score(tokens_to_chorale(tokens)) for tokens in pieces]

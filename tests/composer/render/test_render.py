@@ -13,16 +13,17 @@ import mido
 import pytest
 from music21 import expressions, meter, note, stream, tie
 
-from composer import cli_render, render, render_standins
+from composer import cli_render, render
 from composer.encoding import Chorale, Note, chorale_to_score, score_to_tokens
+from tests.composer.render import stand_ins
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture(scope="module")
 def bach() -> stream.Score:
     """bwv66.6 by the corpus recipe: 144 frames, fermatas ending at 16, 32, 48, 80, 116, 144."""
-    return render_standins.real_chorales(1)[0]
+    return stand_ins.real_chorales(1)[0]
 
 
 def _part(notes: list[tuple[int | None, float, str | None]], fermata_at: set[int] = frozenset()):
@@ -148,7 +149,7 @@ def test_cut_to_frames_truncates_straddling_notes(bach):
 
 
 def test_excerpt_pair_gives_two_clips_the_same_frames(bach):
-    generated = render_standins.generated_stand_in(1, phrases=4)  # fermatas end at 32, 64 ...
+    generated = stand_ins.generated_stand_in(1, phrases=4)  # fermatas end at 32, 64 ...
     a, b, kept = render.excerpt_pair(bach, generated, 64)
     assert kept == 32  # the phrase end both share, not bach's own at 48
     assert render.score_frames(a) == render.score_frames(b) == 32

@@ -1,10 +1,10 @@
 """The leak check: rendered real and generated chorales must not give their source away.
 
 Three real chorales (through the corpus recipe) and three composed by the shipped checkpoint
-(composer.render_standins.model_samples, temperature 0.8) are cut pairwise to the same frames
-and rendered by the one path. Then, looking only at the files: same container, codec, rate,
-channels and bitrate; no tags or encoder headers; loudness on target by ffmpeg's own meter;
-equal durations for equal frames; opaque names.
+(``stand_ins.model_samples``, temperature 0.8) are cut pairwise to the same frames and rendered
+by the one path. Then, looking only at the files: same container, codec, rate, channels and
+bitrate; no tags or encoder headers; loudness on target by ffmpeg's own meter; equal durations
+for equal frames; opaque names.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from composer import render, render_probe, render_standins
+from composer import render
+from tests.composer.render import clip_probe, stand_ins
 
 PAIRS = 3
 PAIR_FRAMES = 64  # 8 s of music per clip: enough for the loudness meter, quick to render
@@ -25,8 +26,8 @@ PAIR_FRAMES = 64  # 8 s of music per clip: enough for the loudness meter, quick 
 def clips(tmp_path_factory) -> list[tuple[Path, Path, int]]:
     """(real clip, generated clip, frames) for each pair."""
     out = tmp_path_factory.mktemp("clips")
-    real = render_standins.real_chorales(PAIRS)
-    generated = render_standins.model_samples(PAIRS)
+    real = stand_ins.real_chorales(PAIRS)
+    generated = stand_ins.model_samples(PAIRS)
     rendered = []
     for real_score, generated_score in zip(real, generated, strict=True):
         a, b, frames = render.excerpt_pair(real_score, generated_score, PAIR_FRAMES)
@@ -36,14 +37,14 @@ def clips(tmp_path_factory) -> list[tuple[Path, Path, int]]:
 
 @pytest.fixture(scope="module")
 def probes(clips) -> dict[Path, dict]:
-    return {path: render_probe.probe(path) for a, b, _ in clips for path in (a, b)}
+    return {path: clip_probe.probe(path) for a, b, _ in clips for path in (a, b)}
 
 
 def test_it_cut_real_and_generated_clips_of_each_pair_to_the_same_frames(clips):
     assert all(0 < frames <= PAIR_FRAMES for _, _, frames in clips)
 
 
-@pytest.mark.parametrize("field", render_probe.FIXED_FIELDS)
+@pytest.mark.parametrize("field", clip_probe.FIXED_FIELDS)
 def test_every_clip_has_the_same_format(probes, field):
     assert len({str(info[field]) for info in probes.values()}) == 1, field
 
@@ -59,12 +60,12 @@ def test_the_format_is_the_documented_one(probes):
 def test_no_clip_carries_tags_or_encoder_headers(probes):
     for path, info in probes.items():
         assert info["tags"] == {}, path
-        assert render_probe.header_markers(path) == [], path
+        assert clip_probe.header_markers(path) == [], path
 
 
 def test_every_clip_is_at_the_loudness_target(probes):
     for path in probes:
-        assert render_probe.measure_loudness(path) == pytest.approx(
+        assert clip_probe.measure_loudness(path) == pytest.approx(
             render.LOUDNESS_TARGET_LUFS, abs=0.5
         ), path
 
@@ -83,11 +84,11 @@ def test_clip_names_are_opaque(clips):
 
 
 def test_the_leak_report_finds_nothing(probes):
-    assert render_probe.leak_report(list(probes)) == []
+    assert clip_probe.leak_report(list(probes)) == []
 
 
 def test_rendering_is_deterministic(tmp_path):
-    score = render_standins.generated_stand_in(7, phrases=2)
+    score = stand_ins.generated_stand_in(7, phrases=2)
     first = render.render_mp3(score, tmp_path / "a.mp3").read_bytes()
     assert render.render_mp3(score, tmp_path / "b.mp3").read_bytes() == first
 
@@ -101,6 +102,6 @@ def test_the_leak_report_would_see_a_tagged_file(clips, tmp_path):
          str(tagged)],
         check=True,
     )  # fmt: skip
-    problems = render_probe.leak_report([real, tagged])
+    problems = clip_probe.leak_report([real, tagged])
     assert any("tags" in p and "BWV 66.6" in p for p in problems)
     assert any("header markers" in p for p in problems)
