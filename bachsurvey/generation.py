@@ -126,7 +126,11 @@ def sample_valid(
         missing = n - len(draws.pieces)
         size = min(width, max(2 * missing, MIN_DRAW))
         batch = sample_tokens(
-            loaded.model, loaded.vocab, size, temperature, derive_seed(seed, round_number)
+            loaded.model,
+            loaded.vocab,
+            size,
+            temperature=temperature,
+            seed=derive_seed(seed, round_number),
         )
         for tokens in batch:
             if len(draws.pieces) == n:

@@ -84,9 +84,9 @@ def sample_case(batch: int, checkpoint_path: str, threads: int, device: str) -> 
 
     torch.set_num_threads(threads)
     model, vocabulary, _ = checkpoint.load(Path(checkpoint_path), device)
-    sample_tokens(model, vocabulary, 1, 0.8, seed=123, max_frames=20)  # warm-up
+    sample_tokens(model, vocabulary, 1, temperature=0.8, seed=123, max_frames=20)  # warm-up
     started = time.perf_counter()
-    streams = sample_tokens(model, vocabulary, batch, 0.8, seed=0)
+    streams = sample_tokens(model, vocabulary, batch, temperature=0.8, seed=0)
     seconds = time.perf_counter() - started
     return {
         "case": f"sample {device} batch {batch}",

@@ -40,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
     device = pick_device(args.device)
     model, vocabulary, _ = checkpoint.load(args.checkpoint, device)
     report = compose_with_report(
-        model, vocabulary, args.n, args.temperature, args.seed, args.min_frames, args.max_frames
+        model,
+        vocabulary,
+        args.n,
+        temperature=args.temperature,
+        seed=args.seed,
+        min_frames=args.min_frames,
+        max_frames=args.max_frames,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     for index, tokens in enumerate(report.pieces):

@@ -80,10 +80,11 @@ def sample_tokens(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
-    max_frames: int = MAX_FRAMES,
     min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
     grammar: bool = True,
     lengths: Sequence[int] | None = None,
 ) -> list[list[str]]:
@@ -187,6 +188,7 @@ def compose(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
     **options,
@@ -195,13 +197,16 @@ def compose(
 
     ``options`` are :func:`compose_with_report`'s (frame limits, rounds, grammar).
     """
-    return compose_with_report(model, vocabulary, n, temperature, seed, **options).pieces
+    return compose_with_report(
+        model, vocabulary, n, temperature=temperature, seed=seed, **options
+    ).pieces
 
 
 def compose_with_report(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
     min_frames: int = MIN_FRAMES,
@@ -222,11 +227,11 @@ def compose_with_report(
             model,
             vocabulary,
             missing,
-            temperature,
-            seed * 1000 + round_number,
-            max_frames,
-            min_frames,
-            grammar,
+            temperature=temperature,
+            seed=seed * 1000 + round_number,
+            min_frames=min_frames,
+            max_frames=max_frames,
+            grammar=grammar,
         )
         drawn += len(batch)
         for tokens in batch:
