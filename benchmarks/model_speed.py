@@ -27,11 +27,11 @@ def train_case(threads: int, device: str, steps: int) -> dict:
     """Training throughput of the default 3x256 model, batch 50 x 128 tokens."""
     import torch
 
-    from composer.cli_train import corpus_ids
-    from composer.dataset import batchify, epoch_stream, windows
     from composer.encoding import load_vocabulary
     from composer.model import ChoraleLSTM
-    from composer.train import TrainConfig
+    from composer.prepare import corpus_ids
+    from composer.training.dataset import batchify, epoch_stream, windows
+    from composer.training.train import TrainConfig
 
     torch.set_num_threads(threads)
     config = TrainConfig()

@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from composer import render  # noqa: E402
+from composer.render import audio, excerpt  # noqa: E402
 from tests.composer.render import clip_probe, stand_ins  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def render_set(scores, out: Path) -> tuple[list[Path], list[float], list[float]]
     paths, wall, cpu = [], [], []
     for score in scores:
         started, started_cpu = time.perf_counter(), cpu_seconds()
-        paths.append(render.render_mp3(score, out))
+        paths.append(audio.render_mp3(score, out))
         wall.append(time.perf_counter() - started)
         cpu.append(cpu_seconds() - started_cpu)
     return paths, wall, cpu
@@ -64,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="render-leak-") as tmp:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        render.render_mp3(real[0], out).unlink()  # warm the page cache: the soundfont is 148 MB
+        audio.render_mp3(real[0], out).unlink()  # warm the page cache: the soundfont is 148 MB
 
         sets = {"real": render_set(real, out), "generated": render_set(generated, out)}
         print(f"{'':24}{'real: min':>10} {'median':>8} {'max':>8}   {'generated: min':>14}"
@@ -88,8 +88,8 @@ def main(argv: list[str] | None = None) -> int:
         gaps = []
         pair_paths = []
         for real_score, generated_score in zip(real, generated, strict=True):
-            a, b, frames = render.excerpt_pair(real_score, generated_score, args.pair_frames)
-            pa, pb = render.render_mp3(a, out), render.render_mp3(b, out)
+            a, b, frames = excerpt.excerpt_pair(real_score, generated_score, args.pair_frames)
+            pa, pb = audio.render_mp3(a, out), audio.render_mp3(b, out)
             pair_paths += [pa, pb]
             da, db = clip_probe.probe(pa)["duration"], clip_probe.probe(pb)["duration"]
             gaps.append(abs(da - db))

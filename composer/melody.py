@@ -24,13 +24,13 @@ most 64 bars (:data:`composer.melody_guard.MAX_MELODY_FRAMES`). A file is checke
 parsed (:mod:`composer.melody_guard`: size, note count, XML entity declarations), so a hostile one
 is refused quickly. Each failure raises :class:`MelodyError` naming the problem.
 
-Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to
-C major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the
-tonic moves at most a tritone), or an octave the other way when that rule would push the melody
-out of range; the other three voices filled by :func:`composer.harmonize.harmonize`; the result
-transposed back by the same interval, so the melody comes out exactly as it went in (pitches,
-rhythm after quantisation, fermatas). The output score has four named parts, the key signature
-of the analysed key, and the melody's own spelling.
+Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to C
+major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the tonic
+moves at most a tritone), or an octave the other way when that rule would push the melody out of
+range; the other three voices filled by :func:`composer.harmonization.search.harmonize`; the result
+transposed back by the same interval, so the melody comes out exactly as it went in (pitches, rhythm
+after quantisation, fermatas). The output score has four named parts, the key signature of the
+analysed key, and the melody's own spelling.
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ from composer.encoding import (
     tokens_to_chorale,
     transpose_chorale,
 )
-from composer.harmonize import Harmonization, harmonize, mask_tokens
-from composer.harmonizer import Harmonizer
+from composer.harmonization.masks import mask_tokens
+from composer.harmonization.reader import Harmonizer
+from composer.harmonization.search import Harmonization, harmonize
 from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
 from composer.model import ChoraleLSTM
 

@@ -66,6 +66,13 @@ def load_tokens(directory: Path = CORPUS_DIR) -> dict[str, list[str]]:
     return json.loads(path.read_text())
 
 
+def corpus_ids(split_name: str) -> list[list[int]]:
+    """The committed split's chorales (``"train"`` or ``"validation"``), as vocabulary ids."""
+    vocabulary = encoding.load_vocabulary()
+    tokens = load_tokens()
+    return [vocabulary.encode(tokens[cid]) for cid in load_split()[split_name]]
+
+
 def _statistics(tokens: dict[str, list[str]], vocabulary_size: int, frames: dict[str, int]) -> dict:
     lengths = sorted(len(t) for t in tokens.values())
     frame_counts = sorted(frames.values())

@@ -37,7 +37,7 @@ from composer.encoding import (
     tokens_to_chorale,
 )
 from composer.grammar import FrameGrammar
-from composer.harmonizer import Harmonizer
+from composer.harmonization.reader import Harmonizer
 from composer.model import ChoraleLSTM
 
 MIN_FRAMES = 100

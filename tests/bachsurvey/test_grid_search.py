@@ -37,7 +37,8 @@ def in_process(monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path) -
     vocabulary, tokens = load_vocabulary(), load_tokens()
     tiny = [vocabulary.encode(tokens[i]) for i in sorted(tokens)[:5]]
     monkeypatch.setattr(
-        "composer.cli_train.corpus_ids", lambda split: tiny[:4] if split == "train" else tiny[4:]
+        "composer.training.grid.corpus_ids",
+        lambda split: tiny[:4] if split == "train" else tiny[4:],
     )
     settings.GRID_RUNS_DIR = tmp_path / "grid"
     previous = celery_app.conf.task_always_eager

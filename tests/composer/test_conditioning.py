@@ -12,7 +12,7 @@ from composer.conditioning import length_features, stream_length_features, targe
 from composer.encoding import FRAME_END, PAD, load_vocabulary
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import TRAIN_FRAMES_PATH, draw_lengths, sample_tokens
-from composer.train import evaluate
+from composer.training.train import evaluate
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from composer import grid
+from composer.training import grid
 
 
 def test_configurations_cross_the_grid_over_the_base():
@@ -33,7 +33,7 @@ def test_an_unknown_setting_is_refused_before_training():
 def test_a_small_grid_writes_one_table_and_one_plot(tmp_path, monkeypatch, tiny_corpus):
     # The real corpus is too big for a test: run each configuration on the tiny one.
     monkeypatch.setattr(
-        "composer.cli_train.corpus_ids",
+        "composer.training.grid.corpus_ids",
         lambda split: tiny_corpus[:4] if split == "train" else tiny_corpus[4:],
     )
     path = tmp_path / "grid.json"

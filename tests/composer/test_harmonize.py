@@ -10,12 +10,12 @@ import torch
 
 from composer import checkpoint
 from composer.__main__ import main
-from composer.cli_harmonize import errors, evaluate
 from composer.encoding import (
     BLANK,
     FERMATA,
     REST,
     SPECIAL_TOKENS,
+    VOICE_RANGES,
     VOICES,
     is_voice_token,
     load_vocabulary,
@@ -24,22 +24,15 @@ from composer.encoding import (
     split_frames,
     tokens_to_chorale,
 )
-from composer.harmonize import (
-    VOICE_RANGES,
-    HarmonizationError,
-    _stepper,
-    frame_layout,
-    harmonize,
-    mask_tokens,
-    stream_log_prob,
-)
+from composer.harmonization.evaluation import errors, evaluate
+from composer.harmonization.masks import MASKS, HarmonizationError, frame_layout, mask_tokens
+from composer.harmonization.search import _stepper, harmonize, stream_log_prob
 from composer.model import ChoraleLSTM, ModelConfig
-from composer.train import TrainConfig, train
+from composer.training.train import TrainConfig, train
 
 TINY = dict(
     embedding_dim=8, hidden_size=32, num_layers=1, dropout=0.0, seq_len=32, batch_size=4, lr=1e-2
 )
-MASKS = ("S", "A", "T", "B", "AT", "ATB")
 
 
 @pytest.fixture(scope="session")
@@ -285,7 +278,7 @@ def tiny_checkpoint(tiny_model, vocabulary, tmp_path):
 
 
 def test_cli_eval_harmonization_prints_json(tiny_checkpoint, chorales, monkeypatch, capsys):
-    from composer import cli_harmonize
+    from composer.cli import harmonize as cli_harmonize
 
     subset = {"x": short(chorales[0], 16)}
     monkeypatch.setattr(cli_harmonize, "validation_chorales", lambda limit: subset)

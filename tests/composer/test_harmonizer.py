@@ -1,5 +1,5 @@
 """The harmonizer: the language model times a bidirectional reader of the fixed voices
-(composer.harmonizer), and the training of its reader."""
+(composer.harmonization.reader), and the training of its reader."""
 
 from __future__ import annotations
 
@@ -10,7 +10,12 @@ import torch
 
 from composer import checkpoint
 from composer.encoding import BLANK, load_vocabulary
-from composer.finetune import (
+from composer.harmonization.masks import frame_layout, mask_tokens
+from composer.harmonization.reader import Harmonizer, frame_batch, token_features
+from composer.harmonization.search import _stepper, harmonize, stream_log_prob
+from composer.model import ChoraleLSTM, ModelConfig
+from composer.sample import sample_tokens
+from composer.training.finetune import (
     FineTuneConfig,
     batch_loss,
     finetune,
@@ -18,10 +23,6 @@ from composer.finetune import (
     split_new_parameters,
     validate,
 )
-from composer.harmonize import _stepper, frame_layout, harmonize, mask_tokens, stream_log_prob
-from composer.harmonizer import Harmonizer, frame_batch, token_features
-from composer.model import ChoraleLSTM, ModelConfig
-from composer.sample import sample_tokens
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from composer.checkpoint import load
-from composer.train import TrainConfig, evaluate, train
+from composer.training.train import TrainConfig, evaluate, train
 
 TINY = dict(
     embedding_dim=8, hidden_size=32, num_layers=1, dropout=0.0, seq_len=32, batch_size=4, lr=1e-2

@@ -15,7 +15,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from composer import render
+from composer.render import audio
 
 FFPROBE = os.environ.get("BACHBOT_FFPROBE", "ffprobe")
 
@@ -40,22 +40,22 @@ def probe(path: str | Path) -> dict:
     try:
         result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=60)
     except OSError as error:
-        raise render.RenderError(
+        raise audio.RenderError(
             f"ffprobe could not be started ({error}); install it with `apt-get install ffmpeg`"
         ) from None
     if result.returncode != 0:
-        raise render.RenderError(f"ffprobe failed on {path}: {result.stderr.strip()[-500:]}")
+        raise audio.RenderError(f"ffprobe failed on {path}: {result.stderr.strip()[-500:]}")
     info = json.loads(result.stdout)
     fmt, streams = info.get("format", {}), info.get("streams", [])
-    audio = streams[0] if streams else {}
+    first = streams[0] if streams else {}
     tags = {**fmt.get("tags", {}), **{k: v for s in streams for k, v in s.get("tags", {}).items()}}
     return {
         "format_name": fmt.get("format_name"),
-        "codec_name": audio.get("codec_name"),
-        "sample_rate": audio.get("sample_rate"),
-        "channels": audio.get("channels"),
-        "channel_layout": audio.get("channel_layout"),
-        "bit_rate": audio.get("bit_rate"),
+        "codec_name": first.get("codec_name"),
+        "sample_rate": first.get("sample_rate"),
+        "channels": first.get("channels"),
+        "channel_layout": first.get("channel_layout"),
+        "bit_rate": first.get("bit_rate"),
         "streams": len(streams),
         "duration": float(fmt.get("duration", "nan")),
         "size": int(fmt.get("size", 0)),
@@ -66,7 +66,7 @@ def probe(path: str | Path) -> dict:
 def measure_loudness(path: str | Path) -> float:
     """Integrated loudness in LUFS by ffmpeg's ``ebur128`` filter (0.1 LU resolution)."""
     command = [
-        render.FFMPEG, "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
+        audio.FFMPEG, "-hide_banner", "-nostdin", "-nostats", "-i", str(path),
         # framelog=verbose keeps the per-frame lines out of the log; framelog=quiet would also
         # blank the summary in ffmpeg 5.1
         "-af", "ebur128=framelog=verbose", "-f", "null", "-",
@@ -74,7 +74,7 @@ def measure_loudness(path: str | Path) -> float:
     result = subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
     found = re.findall(r"^\s*I:\s+(-?[\d.]+) LUFS", result.stderr, flags=re.MULTILINE)
     if result.returncode != 0 or not found:
-        raise render.RenderError(f"ffmpeg could not measure {path}: {result.stderr[-500:]}")
+        raise audio.RenderError(f"ffmpeg could not measure {path}: {result.stderr[-500:]}")
     return float(found[-1])
 
 
@@ -88,7 +88,7 @@ def header_markers(path: str | Path, head_bytes: int = 4096) -> list[bytes]:
 
 
 def leak_report(
-    paths: list[Path], target_lufs: float = render.LOUDNESS_TARGET_LUFS, tolerance_db: float = 0.5
+    paths: list[Path], target_lufs: float = audio.LOUDNESS_TARGET_LUFS, tolerance_db: float = 0.5
 ) -> list[str]:
     """Every difference between clips that could give a source away; empty when there is none."""
     problems: list[str] = []

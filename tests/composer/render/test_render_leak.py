@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from composer import render
+from composer.render import audio, excerpt
 from tests.composer.render import clip_probe, stand_ins
 
 PAIRS = 3
@@ -30,8 +30,8 @@ def clips(tmp_path_factory) -> list[tuple[Path, Path, int]]:
     generated = stand_ins.model_samples(PAIRS)
     rendered = []
     for real_score, generated_score in zip(real, generated, strict=True):
-        a, b, frames = render.excerpt_pair(real_score, generated_score, PAIR_FRAMES)
-        rendered.append((render.render_mp3(a, out), render.render_mp3(b, out), frames))
+        a, b, frames = excerpt.excerpt_pair(real_score, generated_score, PAIR_FRAMES)
+        rendered.append((audio.render_mp3(a, out), audio.render_mp3(b, out), frames))
     return rendered
 
 
@@ -66,14 +66,14 @@ def test_no_clip_carries_tags_or_encoder_headers(probes):
 def test_every_clip_is_at_the_loudness_target(probes):
     for path in probes:
         assert clip_probe.measure_loudness(path) == pytest.approx(
-            render.LOUDNESS_TARGET_LUFS, abs=0.5
+            audio.LOUDNESS_TARGET_LUFS, abs=0.5
         ), path
 
 
 def test_clips_cut_to_the_same_frames_last_the_same_time(clips, probes):
     for real, generated, frames in clips:
         assert abs(probes[real]["duration"] - probes[generated]["duration"]) <= 0.05
-        expected = frames * render.SECONDS_PER_FRAME + render.TAIL_S
+        expected = frames * audio.SECONDS_PER_FRAME + audio.TAIL_S
         assert probes[real]["duration"] == pytest.approx(expected, abs=0.1)  # + MP3 padding
 
 
@@ -89,8 +89,8 @@ def test_the_leak_report_finds_nothing(probes):
 
 def test_rendering_is_deterministic(tmp_path):
     score = stand_ins.generated_stand_in(7, phrases=2)
-    first = render.render_mp3(score, tmp_path / "a.mp3").read_bytes()
-    assert render.render_mp3(score, tmp_path / "b.mp3").read_bytes() == first
+    first = audio.render_mp3(score, tmp_path / "a.mp3").read_bytes()
+    assert audio.render_mp3(score, tmp_path / "b.mp3").read_bytes() == first
 
 
 def test_the_leak_report_would_see_a_tagged_file(clips, tmp_path):
@@ -98,7 +98,7 @@ def test_the_leak_report_would_see_a_tagged_file(clips, tmp_path):
     real, _, _ = clips[0]
     tagged = tmp_path / "tagged.mp3"
     subprocess.run(
-        [render.FFMPEG, "-v", "error", "-i", str(real), "-c", "copy", "-metadata", "title=BWV 66.6",
+        [audio.FFMPEG, "-v", "error", "-i", str(real), "-c", "copy", "-metadata", "title=BWV 66.6",
          str(tagged)],
         check=True,
     )  # fmt: skip

@@ -1,11 +1,12 @@
 """Harmonization: fill the blank voices of a chorale under fixed ones (SPEC §5).
 
 The input is a token stream in the encoding (``START``, frames, ``END``) in which the voice tokens
-to fill are ``BLANK`` (see :func:`mask_tokens`); everything else (fixed notes, ``(.)``, ``|||``)
-is kept exactly. :func:`harmonize` returns the completed stream and its log-probability. The
-model is a language model (BachBot's way: it sees only what came before) or a
-:class:`composer.harmonizer.Harmonizer`, the language model times a reader of the fixed voices
-on both sides of each frame; a length-aware language model is told the piece's (known) length.
+to fill are ``BLANK`` (see :func:`composer.harmonization.masks.mask_tokens`); everything else (fixed
+notes, ``(.)``, ``|||``) is kept exactly. :func:`harmonize` returns the completed stream and its
+log-probability. The model is a language model (BachBot's way: it sees only what came before) or a
+:class:`composer.harmonization.reader.Harmonizer`, the language model times a reader of the fixed
+voices on both sides of each frame; a length-aware language model is told the piece's (known)
+length.
 
 Scoring. ``log_prob`` is the model's log-probability of the *whole* resulting stream: the sum of
 ``log p(token_t | tokens_<t)`` over every token after ``START``, fixed ones included, each under
@@ -55,26 +56,20 @@ from torch import nn
 from composer.conditioning import stream_length_features
 from composer.encoding import (
     BLANK,
-    END,
-    FERMATA,
     FRAME_END,
     PAD,
     REST,
-    START,
     VOICE_RANGES,
     VOICES,
     Vocabulary,
     is_voice_token,
     parse_note_token,
 )
-from composer.harmonizer import Harmonizer, frame_batch
+from composer.harmonization.masks import HarmonizationError, frame_layout
+from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, Hidden
 
 METHODS = ("greedy", "beam")
-
-
-class HarmonizationError(ValueError):
-    """A harmonization input that cannot be filled (bad mask, malformed stream, bad settings)."""
 
 
 @dataclass(frozen=True)
@@ -85,63 +80,6 @@ class Harmonization:
     @property
     def log_prob_per_token(self) -> float:
         return self.log_prob / max(1, len(self.tokens) - 1)
-
-
-# --- masks and the frame layout --------------------------------------------------------------
-
-
-def voice_indices(voices: str) -> list[int]:
-    """``"AT" -> [1, 2]``; refuses an empty mask, all four voices, and unknown letters."""
-    letters = voices.upper()
-    unknown = sorted(set(letters) - set(VOICES))
-    if unknown:
-        raise HarmonizationError(f"unknown voice(s) {unknown}: use letters from S, A, T, B")
-    if len(set(letters)) != len(letters):
-        raise HarmonizationError(f"voice mask {voices!r} names a voice twice")
-    if not letters:
-        raise HarmonizationError("the mask names no voice: there is nothing to fill")
-    if len(letters) == 4:
-        raise HarmonizationError(
-            "masking all four voices leaves nothing to harmonize against "
-            "(that is free composition: python -m composer sample)"
-        )
-    return sorted(VOICES.index(v) for v in letters)
-
-
-def frame_layout(tokens: Sequence[str]) -> list[list[int]]:
-    """Per frame, the stream positions of its four voice slots (S, A, T, B).
-
-    Strict, unlike decoding: a harmonization input must be ``START``, whole frames, ``END``.
-    """
-    if len(tokens) < 2 or tokens[0] != START or tokens[-1] != END:
-        raise HarmonizationError("the stream must begin with START and end with END")
-    frames: list[list[int]] = []
-    slots: list[int] = []
-    fermata = False  # this frame opened with (.)
-    for position in range(1, len(tokens) - 1):
-        token = tokens[position]
-        if token == FERMATA and not slots and not fermata:
-            fermata = True
-        elif token == FRAME_END and len(slots) == 4:
-            frames.append(slots)
-            slots, fermata = [], False
-        elif (token == BLANK or is_voice_token(token)) and len(slots) < 4:
-            slots.append(position)
-        else:
-            raise HarmonizationError(f"frame {len(frames)}: unexpected token {token!r}")
-    if slots or not frames:
-        raise HarmonizationError("the stream must hold whole frames, at least one")
-    return frames
-
-
-def mask_tokens(tokens: Sequence[str], voices: str = "ATB") -> list[str]:
-    """``tokens`` with the named voices replaced by ``BLANK`` in every frame."""
-    indices = voice_indices(voices)
-    masked = list(tokens)
-    for slots in frame_layout(tokens):
-        for v in indices:
-            masked[slots[v]] = BLANK
-    return masked
 
 
 # --- constraints -------------------------------------------------------------------------------
@@ -224,7 +162,7 @@ def _stepper(
 
     ``condition`` [n, C] holds the features of every position of the stream (the length
     features), the same for every beam; ``bias`` [n, V] is added to the logits of each position
-    (the harmonizer's reader, see composer.harmonizer). Short inputs run through
+    (the harmonizer's reader, see composer.harmonization.reader). Short inputs run through
     ``torch.lstm_cell``: the same weights and maths as ``ChoraleLSTM.forward`` in eval mode (a
     test checks they agree), but several times faster for one token on the CPU, where
     ``nn.LSTM`` pays a large fixed cost per call. Long inputs, or an unexpected layer shape, go

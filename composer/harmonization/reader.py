@@ -15,11 +15,11 @@ experts, renormalised over the vocabulary::
     log p(token | stream so far, masked piece)
         = log_softmax(decoder logits + w[voice] * log_softmax(reader logits[frame, voice]))
 
-and every fixed token from the language model alone. The search (greedy, beam, the constraints)
-and the scoring of composer.harmonize are unchanged: the reader's part is a bias per position,
-computed once per piece. The decoder is the shipped language model, untouched; only the reader
-is trained (composer.finetune, ``--kind harmonizer``), on Bach's frames with random voices
-blanked, and ``w`` (per voice, in the config) weighs it. With ``w = 0`` the harmonizer is
+and every fixed token from the language model alone. The search (greedy, beam, the constraints) and
+the scoring of composer.harmonization.search are unchanged: the reader's part is a bias per
+position, computed once per piece. The decoder is the shipped language model, untouched; only the
+reader is trained (composer.training.finetune, ``--kind harmonizer``), on Bach's frames with random
+voices blanked, and ``w`` (per voice, in the config) weighs it. With ``w = 0`` the harmonizer is
 exactly its language model (tested).
 
 Shapes: frame voices [B, F, 4] ids, fermata [B, F] 0/1, frame lengths [B] -> reader logits

@@ -1,7 +1,8 @@
 """Command line of ``python -m composer finetune``: the length-aware composer or the harmonizer.
 
-Flags mirror :class:`composer.finetune.FineTuneConfig`; ``--save`` copies the best checkpoint to
-where the project ships it (``composer/checkpoints/harmonizer.pt`` for the harmonizer).
+Flags mirror :class:`composer.training.finetune.FineTuneConfig`; ``--save`` copies the best
+checkpoint to where the project ships it (``composer/checkpoints/harmonizer.pt`` for the
+harmonizer).
 """
 
 from __future__ import annotations
@@ -12,10 +13,9 @@ import shutil
 from dataclasses import fields
 from pathlib import Path
 
-from composer.cli_train import corpus_ids
-from composer.finetune import KINDS, FineTuneConfig, finetune
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from composer import checkpoint
+from composer.prepare import corpus_ids
+from composer.training.finetune import KINDS, FineTuneConfig, finetune
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = FineTuneConfig(**{f.name: getattr(args, f.name) for f in fields(FineTuneConfig)})
-    out = args.out or REPO_ROOT / "runs" / f"finetune-{config.kind}"
+    out = args.out or checkpoint.RUNS_DIR / f"finetune-{config.kind}"
     best = finetune(config, corpus_ids("train"), corpus_ids("validation"), out)
     print(json.dumps({"best": best, "checkpoint": str(out / "best.pt")}))
     if args.save:

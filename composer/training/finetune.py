@@ -7,12 +7,13 @@ whole chorales (START ... END, padded in batches of similar length) with teacher
 * ``length``: the features of :mod:`composer.conditioning` (how far through a piece of the
   chorale's true length each token is). Validation: nats per token on the validation chorales,
   the figure ``evaluate`` reports.
-* ``harmonizer``: the frame reader of :mod:`composer.harmonizer` learns to name each blanked
-  voice token of Bach's frames from the masked piece (each chorale with a random set of voices
-  blanked: three times in four one of the masks that eval-harmonization scores, S A T B AT ATB;
-  else any other proper subset). The language model is not trained: it is the harmonizer's
-  decoder as it is. Validation: the reader's nats per blanked token over the validation
-  chorales under each of the six masks (and how often its best guess is Bach's token).
+* ``harmonizer``: the frame reader of :mod:`composer.harmonization.reader` learns to name each
+  blanked voice token of Bach's frames from the masked piece (each chorale with a random set of
+  voices blanked: three times in four one of the masks that eval-harmonization scores,
+  composer.harmonization.masks.MASKS; else any other proper subset). The language model is not
+  trained: it is the harmonizer's decoder as it is. Validation: the reader's nats per blanked token
+  over the validation chorales under each of the six masks (and how often its best guess is Bach's
+  token).
 
 Each epoch draws its order, shifts and masks from (seed, epoch) alone. The best epoch by
 validation is saved (``best.pt``), and the latest (``last.pt``), with ``log.json``.
@@ -33,17 +34,14 @@ from tqdm import tqdm
 
 from composer import checkpoint
 from composer.conditioning import LENGTH_FEATURES, stream_length_features
-from composer.dataset import transpose_ids, transposition_table
 from composer.encoding import BLANK, FRAME_END, PAD, VOICES, Vocabulary
-from composer.harmonize import frame_layout
-from composer.harmonizer import Harmonizer, frame_batch
+from composer.harmonization.masks import ALL_MASKS, MASKS, frame_layout
+from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, ModelConfig
-from composer.train import evaluate, out_of_patience_or_time, start_run
+from composer.training.dataset import transpose_ids, transposition_table
+from composer.training.train import evaluate, out_of_patience_or_time, start_run
 
 KINDS = ("length", "harmonizer")
-EVAL_MASKS = ("S", "A", "T", "B", "AT", "ATB")
-# Every non-empty proper subset of the four voices, as voice indices.
-ALL_MASKS = [[v for v in range(4) if bits >> v & 1] for bits in range(1, 15)]  # 14 masks
 
 
 @dataclass
@@ -58,7 +56,7 @@ class FineTuneConfig:
     patience: int = 4  # stop after this many epochs without one
     grad_clip: float = 5.0
     transpose: int = 3
-    eval_mask_share: float = 0.75  # harmonizer: how often a training mask is one of EVAL_MASKS
+    eval_mask_share: float = 0.75  # harmonizer: how often a training mask is one of MASKS
     encoder_hidden: int = 192  # harmonizer: the reader's LSTM, per direction
     encoder_layers: int = 2
     # harmonizer: also read each note's pitch class, height and tie, and the frame's place in
@@ -202,7 +200,7 @@ def validate(
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     layouts = [frame_layout(vocabulary.decode(c)) for c in chorales]
     scores, misses = {}, {}
-    for mask in EVAL_MASKS:
+    for mask in MASKS:
         voices = [VOICES.index(v) for v in mask]
         total, wrong, count = 0.0, 0, 0
         for batch in batches:
@@ -243,7 +241,7 @@ def _epoch_batches(
 
 def _draw_mask(rng: random.Random, eval_share: float) -> list[int]:
     if rng.random() < eval_share:
-        return [VOICES.index(v) for v in rng.choice(EVAL_MASKS)]
+        return [VOICES.index(v) for v in rng.choice(MASKS)]
     return rng.choice(ALL_MASKS)
 
 

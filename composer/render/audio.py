@@ -1,4 +1,4 @@
-"""Render a chorale: score -> MIDI -> audio (FluidSynth) -> MP3, and score -> SVG (verovio).
+"""Render a chorale: score -> MIDI -> audio (FluidSynth) -> MP3 (the score itself: render.svg).
 
 The listening test is valid only if a listener cannot tell Bach from the model by anything but the
 music, so real and generated chorales take exactly this one path, with every choice fixed here:
@@ -30,8 +30,8 @@ MP3                 libmp3lame, 44.1 kHz, stereo (the soundfont's organ and reve
                     128 kbps CBR, LAME quality 5; no ID3v1/ID3v2 tags, no Xing/LAME header,
                     metadata dropped; the same input gives the same bytes
 file names          opaque and random (``opaque_name``) when the caller gives a directory
-excerpts            cut in sixteenth frames (``excerpt``, ``excerpt_pair``, ``cut_to_frames``),
-                    preferably right after a fermata; equal frames give equal durations
+excerpts            cut in sixteenth frames (composer.render.excerpt), preferably right after a
+                    fermata; equal frames give equal durations
 ==================  ============================================================================
 
 External programs and the soundfont are found through module constants, which default to the
@@ -57,22 +57,15 @@ import pretty_midi
 from music21 import stream
 from scipy.io import wavfile
 
-from composer.encoding import Chorale, EncodingError, tokens_to_score
-from composer.render_excerpt import (  # noqa: F401  (re-exported: the survey cuts clips here)
-    cut_to_frames,
-    excerpt,
-    excerpt_pair,
-    read_chorale,
-    score_frames,
-)
-from composer.render_loudness import integrated_loudness
+from composer.encoding import FRAMES_PER_QUARTER, Chorale, EncodingError, tokens_to_score
+from composer.render.excerpt import read_chorale
+from composer.render.loudness import integrated_loudness
 
 PROGRAM = 19  # General MIDI "Church Organ", 0-based
 TEMPO_BPM = 120.0
 VELOCITY = 80
 REARTICULATION_GAP_S = 0.03
 MIDI_RESOLUTION = 480  # ticks per quarter note; a sixteenth is 120 ticks exactly
-FRAMES_PER_QUARTER = 4
 SECONDS_PER_FRAME = 60.0 / TEMPO_BPM / FRAMES_PER_QUARTER
 
 SAMPLE_RATE = 44100
@@ -90,16 +83,6 @@ FLUIDSYNTH = os.environ.get("BACHBOT_FLUIDSYNTH", "fluidsynth")
 SOUNDFONT = os.environ.get("BACHBOT_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FFMPEG = os.environ.get("BACHBOT_FFMPEG", "ffmpeg")
 SUBPROCESS_TIMEOUT_S = 300
-
-SVG_OPTIONS = {
-    "pageWidth": 2100,  # A4 portrait, in verovio's units (tenths of a millimetre)
-    "pageHeight": 2970,
-    "scale": 40,
-    "adjustPageHeight": True,
-    "header": "none",  # no title or composer: a reveal shows the music, not metadata
-    "footer": "none",
-    "breaks": "auto",
-}
 
 ScoreLike = stream.Score | Sequence[str]
 
@@ -398,27 +381,3 @@ def render_mp3(source: ScoreLike, out: str | Path) -> Path:
             raise RenderError(f"MP3 loudness stayed {error:+.2f} dB off the target")
         _publish(mp3_path, target)
     return target
-
-
-# --- score -> SVG --------------------------------------------------------------------------------
-
-
-def score_to_svg(source: ScoreLike, options: dict | None = None) -> list[str]:
-    """Engrave a chorale with verovio: one SVG document per page."""
-    import verovio
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
-
-    score = as_score(source)
-    try:
-        musicxml = GeneralObjectExporter(score).parse().decode("utf-8")
-    except Exception as error:  # music21 raises many kinds on odd input
-        raise RenderError(f"cannot export the score as MusicXML: {error}") from error
-    verovio.enableLog(verovio.LOG_OFF)
-    toolkit = verovio.toolkit()
-    toolkit.setOptions({**SVG_OPTIONS, **(options or {})})
-    if not toolkit.loadData(musicxml):
-        raise RenderError("verovio could not read the score's MusicXML")
-    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
-    if not pages or not all("<svg" in page for page in pages):
-        raise RenderError("verovio produced no SVG")
-    return pages

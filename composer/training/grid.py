@@ -8,8 +8,8 @@ A grid file is JSON::
      "grid": {"num_layers": [2, 3], "hidden_size": [128, 256], "dropout": [0.3]}}
 
 ``base`` holds settings shared by every run, ``grid`` the values to cross (any
-:class:`composer.train.TrainConfig` field, e.g. layers, hidden size, embedding size, sequence
-length and dropout).
+:class:`composer.training.train.TrainConfig` field, e.g. layers, hidden size, embedding size,
+sequence length and dropout).
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ import json
 import time
 from pathlib import Path
 
-from composer.train import TrainConfig, train
+from composer.prepare import corpus_ids
+from composer.training.train import TrainConfig, train
 
 
 def configurations(grid_file: dict) -> list[dict]:
@@ -40,8 +41,6 @@ def configurations(grid_file: dict) -> list[dict]:
 
 def run_configuration(settings: dict, out_dir: str | Path) -> dict:
     """Train one configuration on the committed split; returns one results-table row."""
-    from composer.cli_train import corpus_ids
-
     config = TrainConfig.from_dict(settings)
     started = time.monotonic()
     result = train(

@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_midi(score, path: Path) -> None:
-    """The project's one MIDI path (composer.render) so files match what listeners hear."""
-    from composer.render import write_midi
+    """The project's one MIDI path (composer.render.audio) so files match what listeners hear."""
+    from composer.render.audio import write_midi
 
     write_midi(score, path)

@@ -23,9 +23,9 @@ from tqdm import tqdm
 
 from composer import checkpoint
 from composer.conditioning import stream_length_features
-from composer.dataset import batchify, epoch_stream, windows
 from composer.encoding import FRAME_END, PAD, Vocabulary, load_vocabulary
 from composer.model import ChoraleLSTM, ModelConfig, pick_device
+from composer.training.dataset import batchify, epoch_stream, windows
 
 
 @dataclass

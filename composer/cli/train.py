@@ -9,18 +9,8 @@ from dataclasses import fields
 from pathlib import Path
 
 from composer import checkpoint
-from composer.encoding import load_vocabulary
-from composer.prepare import load_split, load_tokens
-from composer.train import TrainConfig, evaluate, train
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def corpus_ids(split_name: str) -> list[list[int]]:
-    """The committed split's chorales, as vocabulary ids."""
-    vocabulary = load_vocabulary()
-    tokens = load_tokens()
-    return [vocabulary.encode(tokens[cid]) for cid in load_split()[split_name]]
+from composer.prepare import corpus_ids
+from composer.training.train import TrainConfig, evaluate, train
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
@@ -39,7 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "train":
         _add_config_flags(parser)
         parser.add_argument(
-            "--out", type=Path, default=REPO_ROOT / "runs" / "train", help="run folder"
+            "--out", type=Path, default=checkpoint.RUNS_DIR / "train", help="run folder"
         )
         parser.add_argument("--resume", type=Path, help="continue from this run's last.pt")
         parser.add_argument(
@@ -53,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "config", type=Path, help="JSON grid file (see benchmarks/grid_small.json)"
         )
-        parser.add_argument("--out", type=Path, default=REPO_ROOT / "runs" / "grid")
+        parser.add_argument("--out", type=Path, default=checkpoint.RUNS_DIR / "grid")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -64,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(scores, indent=1))
         return 0
     if args.command == "grid":
-        from composer.grid import run_grid
+        from composer.training.grid import run_grid
 
         run_grid(args.config, args.out)
         return 0
