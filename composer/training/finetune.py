@@ -39,7 +39,8 @@ from composer.harmonization.masks import ALL_MASKS, MASKS, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import transpose_ids, transposition_table
-from composer.training.train import evaluate, out_of_patience_or_time, start_run
+from composer.training.loop import EpochLoop, start_run
+from composer.training.train import evaluate
 
 KINDS = ("length", "harmonizer")
 
@@ -252,12 +253,11 @@ def finetune(
     out_dir: Path,
     progress: bool = True,
 ) -> dict:
-    """Fine-tune; returns the best epoch's log entry. Writes best.pt and log.json."""
+    """Fine-tune; returns the best epoch's log entry. Writes best.pt, last.pt and log.json."""
     out_dir, device = start_run(out_dir, config.threads, config.seed, config.device)
     model, vocabulary = build_model(config)
     model.to(device)
-    decode = vocabulary.decode
-    layouts = [frame_layout(decode(c)) for c in train_chorales]  # positions survive transposing
+    layouts = [frame_layout(vocabulary.decode(c)) for c in train_chorales]  # survive transposing
     tables = {
         s: transposition_table(vocabulary, s)
         for s in range(-config.transpose, 1 + config.transpose)
@@ -266,67 +266,78 @@ def finetune(
     optimizer = torch.optim.Adam(
         [{"params": old, "lr": config.lr}, {"params": new, "lr": config.new_lr}]
     )
-    start_scores = validate(model, vocabulary, validation_chorales, device)
-    history = [{"epoch": 0, **start_scores, "lr": config.lr}]
+    start = {
+        "epoch": 0,
+        **validate(model, vocabulary, validation_chorales, device),
+        "lr": config.lr,
+    }
     if progress:
-        print(json.dumps(history[0]), flush=True)
-    best, best_entry, stale, lr = start_scores["validation_loss"], history[0], 0, config.lr
-    started = time.monotonic()
-    meta = asdict(config)
-    for epoch in range(1, config.epochs + 1):
-        rng = random.Random(config.seed * 100_003 + epoch)
-        torch.manual_seed(config.seed * 100_003 + epoch)
+        print(json.dumps(start), flush=True)
+    loop = EpochLoop(out_dir, vocabulary, asdict(config), config.seed, progress, [start])
+    lr = config.lr
+    for epoch, rng in loop.epochs(1, config.epochs, config.patience, config.max_minutes):
         model.train()
         optimizer.param_groups[0]["lr"] = lr
         optimizer.param_groups[1]["lr"] = lr * config.new_lr / config.lr
-        batches = _epoch_batches(train_chorales, config.batch_size, rng)
-        total, count, epoch_start = 0.0, 0, time.monotonic()
+        epoch_start = time.monotonic()
+        batches = _epoch_inputs(train_chorales, layouts, tables, config, rng)
         bar = tqdm(batches, desc=f"{config.kind} epoch {epoch}", disable=not progress)
-        for batch in bar:
-            streams, masks = [], []
-            for i in batch:
-                shifted = transpose_ids(
-                    train_chorales[i], tables[rng.randint(-config.transpose, config.transpose)]
-                )
-                streams.append(shifted if shifted is not None else train_chorales[i])
-                masks.append(_draw_mask(rng, config.eval_mask_share))
-            loss, n = batch_loss(
-                model,
-                vocabulary,
-                streams,
-                [layouts[i] for i in batch],
-                masks,
-                device,
-            )
-            optimizer.zero_grad(set_to_none=True)
-            (loss / n).backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            total, count = total + loss.item(), count + n
-            bar.set_postfix(loss=f"{total / count:.3f}", lr=f"{lr:.1e}")
+        train_loss = _train_epoch(model, optimizer, vocabulary, bar, config.grad_clip, device)
         scores = validate(model, vocabulary, validation_chorales, device)
-        seconds = time.monotonic() - epoch_start
         entry = {
             "epoch": epoch,
-            "train_loss": round(total / count, 5),
+            "train_loss": round(train_loss, 5),
             **scores,
             "lr": lr,
-            "seconds": round(seconds, 1),
+            "seconds": round(time.monotonic() - epoch_start, 1),
         }
-        history.append(entry)
-        if progress:
-            print(json.dumps(entry), flush=True)
-        if scores["validation_loss"] < best:
-            best, best_entry, stale = scores["validation_loss"], entry, 0
-            checkpoint.save(out_dir / "best.pt", model, vocabulary, meta, epoch, best, history)
-        else:
-            stale += 1
+        # last.pt too: a length-aware model is chosen by how its pieces end as well
+        if not loop.record(entry, scores["validation_loss"], model, model):
             lr *= config.lr_decay
-        # The latest epoch too: a length-aware model is chosen by how its pieces end as well.
-        checkpoint.save(
-            out_dir / "last.pt", model, vocabulary, meta, epoch, scores["validation_loss"], history
+    return loop.best_entry
+
+
+def _epoch_inputs(
+    chorales: Sequence[list[int]],
+    layouts: Sequence[list[list[int]]],
+    tables: dict[int, list[int | None]],
+    config: FineTuneConfig,
+    rng: random.Random,
+) -> list[tuple[list[list[int]], list[list[list[int]]], list[list[int]]]]:
+    """The epoch's batches, each as (chorales shifted by a random interval, their frame layouts,
+    the voices blanked in each)."""
+    batches = []
+    for batch in _epoch_batches(chorales, config.batch_size, rng):
+        streams, masks = [], []
+        for i in batch:
+            shifted = transpose_ids(
+                chorales[i], tables[rng.randint(-config.transpose, config.transpose)]
+            )
+            streams.append(shifted if shifted is not None else chorales[i])
+            masks.append(_draw_mask(rng, config.eval_mask_share))
+        batches.append((streams, [layouts[i] for i in batch], masks))
+    return batches
+
+
+def _train_epoch(
+    model: nn.Module,
+    optimizer: torch.optim.Optimizer,
+    vocabulary: Vocabulary,
+    batches: tqdm,
+    grad_clip: float,
+    device: torch.device,
+) -> float:
+    """One pass over the epoch's ``batches`` (a progress bar over :func:`_epoch_inputs`); the
+    mean loss per token it covered, in nats."""
+    total, count = 0.0, 0
+    for streams, layouts, masks in batches:
+        loss, n = batch_loss(model, vocabulary, streams, layouts, masks, device)
+        optimizer.zero_grad(set_to_none=True)
+        (loss / n).backward()
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        optimizer.step()
+        total, count = total + loss.item(), count + n
+        batches.set_postfix(
+            loss=f"{total / count:.3f}", lr=f"{optimizer.param_groups[0]['lr']:.1e}"
         )
-        (out_dir / "log.json").write_text(json.dumps(history, indent=1) + "\n")
-        if out_of_patience_or_time(stale, config.patience, started, config.max_minutes):
-            break
-    return best_entry
+    return total / count

@@ -8,9 +8,7 @@ also reported per sixteenth-note frame (total nats / frames).
 from __future__ import annotations
 
 import csv
-import json
 import math
-import random
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -24,8 +22,9 @@ from tqdm import tqdm
 from composer import checkpoint
 from composer.conditioning import stream_length_features
 from composer.encoding import FRAME_END, PAD, Vocabulary, load_vocabulary
-from composer.model import ChoraleLSTM, ModelConfig, pick_device
+from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import batchify, epoch_stream, windows
+from composer.training.loop import EpochLoop, start_run
 
 
 @dataclass
@@ -140,34 +139,13 @@ def _step_decays(epoch: int, config: TrainConfig) -> bool:
     return since >= 0 and since % config.lr_decay_every == 0 and epoch > 0
 
 
-def start_run(
-    out_dir: Path, threads: int | None, seed: int, device: str
-) -> tuple[Path, torch.device]:
-    """The run folder (made), torch's CPU threads and seed set, and the device to train on."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if threads:
-        torch.set_num_threads(threads)
-    torch.manual_seed(seed)
-    return out_dir, pick_device(device)
-
-
-def out_of_patience_or_time(
-    stale: int, patience: int, started: float, max_minutes: float | None
-) -> bool:
-    """Early stopping: ``stale`` epochs without improvement, or past the wall-clock budget."""
-    if stale >= patience:
-        return True
-    return max_minutes is not None and (time.monotonic() - started) / 60 > max_minutes
-
-
 def _set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
     for group in optimizer.param_groups:
         group["lr"] = lr
 
 
-def _write_logs(history: list[dict], out_dir: Path) -> None:
-    (out_dir / "log.json").write_text(json.dumps(history, indent=1) + "\n")
+def _write_csv_and_plot(history: list[dict], out_dir: Path) -> None:
+    """``log.csv`` and ``learning_curve.png`` beside the loop's ``log.json``."""
     with open(out_dir / "log.csv", "w", newline="") as handle:
         # Fields can be added during a run (e.g. when weight averaging starts): take them all.
         fieldnames = list(dict.fromkeys(k for entry in history for k in entry))
@@ -211,60 +189,21 @@ def train(
     out_dir, device = start_run(out_dir, config.threads, config.seed, config.device)
     model = ChoraleLSTM(config.model_config(len(vocabulary))).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    history: list[dict] = []
-    lr, best, best_epoch, first_epoch = config.lr, math.inf, 0, 1
     averaged = AveragedModel(model) if config.swa_start else None
+    history, first_epoch, lr = [], 1, config.lr
     if resume is not None:
-        payload = checkpoint.load_payload(resume, device)
-        model.load_state_dict(payload["state_dict"])
-        if "optimizer_state" in payload:
-            optimizer.load_state_dict(payload["optimizer_state"])
-        if averaged is not None and "resume_state" in payload:
-            averaged.load_state_dict(payload["resume_state"])
-        history = payload.get("history", [])
-        first_epoch = payload["epoch"] + 1
-        lr = history[-1]["lr"] if history else config.lr
-        best_entry = min(history, key=lambda h: h["validation_loss"]) if history else None
-        if best_entry:
-            best, best_epoch = best_entry["validation_loss"], best_entry["epoch"]
-    training_meta = asdict(config)
-    started = time.monotonic()
-    stale = 0
-    for epoch in range(first_epoch, config.epochs + 1):
+        history, first_epoch, lr = _resume(resume, device, model, optimizer, averaged, lr)
+    loop = EpochLoop(out_dir, vocabulary, asdict(config), config.seed, progress, history)
+    for epoch, rng in loop.epochs(first_epoch, config.epochs, config.patience, config.max_minutes):
         averaging = averaged is not None and epoch >= config.swa_start
         if averaging:
             lr = config.swa_lr
         _set_lr(optimizer, lr)
-        # Each epoch draws its order, shifts and dropout masks from (seed, epoch) alone, so a run
-        # that is stopped and resumed sees the same epochs as one that never stopped.
-        rng = random.Random(config.seed * 100_003 + epoch)
-        torch.manual_seed(config.seed * 100_003 + epoch)
         model.train()
-        rows = batchify(
-            epoch_stream(train_chorales, vocabulary, rng, config.transpose), config.batch_size
-        )
-        rows = rows.to(device)
-        hidden = None
-        total_loss, total_tokens = 0.0, 0
-        epoch_start = time.monotonic()
-        steps = math.ceil((rows.size(1) - 1) / config.seq_len)
-        bar = tqdm(
-            windows(rows, config.seq_len), total=steps, desc=f"epoch {epoch}", disable=not progress
-        )
-        for inputs, targets in bar:
-            logits, hidden = model(inputs, hidden)  # [B, T, V]
-            hidden = ChoraleLSTM.detach(hidden)
-            loss = nn.functional.cross_entropy(
-                logits.reshape(-1, logits.size(-1)), targets.reshape(-1)
-            )
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
-            optimizer.step()
-            total_loss += loss.item() * targets.numel()
-            total_tokens += targets.numel()
-            bar.set_postfix(loss=f"{total_loss / total_tokens:.3f}", lr=f"{lr:.1e}")
-        seconds = time.monotonic() - epoch_start
+        stream = epoch_stream(train_chorales, vocabulary, rng, config.transpose)
+        rows = batchify(stream, config.batch_size).to(device)
+        bar = f"epoch {epoch}" if progress else None
+        total_loss, total_tokens, seconds = _train_epoch(model, optimizer, rows, config, lr, bar)
         scored = model
         if averaging:
             averaged.update_parameters(model)
@@ -280,37 +219,73 @@ def train(
             "tokens_per_second": round(total_tokens / seconds),
             "weights_averaged": averaging,
         }
-        history.append(entry)
-        if progress:
-            print(json.dumps(entry), flush=True)
-        improved = scores["loss_per_token"] < best
-        if improved:
-            best, best_epoch, stale = scores["loss_per_token"], epoch, 0
-            checkpoint.save(
-                out_dir / "best.pt", scored, vocabulary, training_meta, epoch, best, history
-            )
-        else:
-            stale += 1
-        checkpoint.save(
-            out_dir / "last.pt",
-            model,
-            vocabulary,
-            training_meta,
-            epoch,
-            scores["loss_per_token"],
-            history,
-            optimizer.state_dict(),
-            averaged.state_dict() if averaged is not None else None,
+        average_state = averaged.state_dict() if averaged is not None else None
+        improved = loop.record(
+            entry, scores["loss_per_token"], scored, model, optimizer.state_dict(), average_state
         )
-        _write_logs(history, out_dir)
-        if averaging:
-            pass  # the rate stays at swa_lr while weights are averaged
-        elif config.lr_schedule == "step" and _step_decays(epoch, config):
-            lr *= config.lr_decay
-        elif (
-            config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0
-        ):
-            lr *= config.lr_decay
-        if out_of_patience_or_time(stale, config.patience, started, config.max_minutes):
-            break
-    return TrainResult(best, best_epoch, history, out_dir / "best.pt")
+        _write_csv_and_plot(loop.history, out_dir)
+        lr = _next_lr(lr, epoch, improved, averaging, loop.stale, config)
+    best_epoch = loop.best_entry["epoch"] if loop.best_entry else 0
+    return TrainResult(loop.best, best_epoch, loop.history, out_dir / "best.pt")
+
+
+def _resume(
+    path: Path,
+    device: torch.device,
+    model: ChoraleLSTM,
+    optimizer: torch.optim.Optimizer,
+    averaged: AveragedModel | None,
+    lr: float,
+) -> tuple[list[dict], int, float]:
+    """A run's ``last.pt`` loaded into the model, optimizer and weight average; returns its
+    history, the next epoch and the rate it ended with."""
+    payload = checkpoint.load_payload(path, device)
+    model.load_state_dict(payload["state_dict"])
+    if "optimizer_state" in payload:
+        optimizer.load_state_dict(payload["optimizer_state"])
+    if averaged is not None and "resume_state" in payload:
+        averaged.load_state_dict(payload["resume_state"])
+    history = payload.get("history", [])
+    return history, payload["epoch"] + 1, history[-1]["lr"] if history else lr
+
+
+def _train_epoch(
+    model: ChoraleLSTM,
+    optimizer: torch.optim.Optimizer,
+    rows: torch.Tensor,
+    config: TrainConfig,
+    lr: float,
+    bar: str | None,
+) -> tuple[float, int, float]:
+    """One pass of truncated BPTT over the batch ``rows``: (summed loss in nats, tokens, seconds).
+    ``bar``: the progress bar's label, None for no bar."""
+    hidden = None
+    total_loss, total_tokens = 0.0, 0
+    epoch_start = time.monotonic()
+    steps = math.ceil((rows.size(1) - 1) / config.seq_len)
+    batches = tqdm(windows(rows, config.seq_len), total=steps, desc=bar, disable=bar is None)
+    for inputs, targets in batches:
+        logits, hidden = model(inputs, hidden)  # [B, T, V]
+        hidden = ChoraleLSTM.detach(hidden)
+        loss = nn.functional.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), config.grad_clip)
+        optimizer.step()
+        total_loss += loss.item() * targets.numel()
+        total_tokens += targets.numel()
+        batches.set_postfix(loss=f"{total_loss / total_tokens:.3f}", lr=f"{lr:.1e}")
+    return total_loss, total_tokens, time.monotonic() - epoch_start
+
+
+def _next_lr(
+    lr: float, epoch: int, improved: bool, averaging: bool, stale: int, config: TrainConfig
+) -> float:
+    """The rate after ``epoch``; it stays at ``swa_lr`` while weights are averaged."""
+    if averaging:
+        return lr
+    if config.lr_schedule == "step" and _step_decays(epoch, config):
+        return lr * config.lr_decay
+    if config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0:
+        return lr * config.lr_decay
+    return lr
