@@ -28,7 +28,7 @@ class GenerationError(Exception):
 @dataclass(frozen=True)
 class LoadedModel:
     model: Any  # composer.model.ChoraleLSTM, in eval mode on `device`
-    vocab: Any  # composer.encoding.Vocabulary
+    vocab: Any  # composer.vocabulary.Vocabulary
     label: str  # e.g. "bachbot.pt (epoch 40)": each chorale's provenance
     device: str
 

@@ -27,11 +27,11 @@ def train_case(threads: int, device: str, steps: int) -> dict:
     """Training throughput of the default 3x256 model, batch 50 x 128 tokens."""
     import torch
 
-    from composer.encoding import load_vocabulary
     from composer.model import ChoraleLSTM
     from composer.prepare import corpus_ids
     from composer.training.dataset import batchify, epoch_stream, windows
     from composer.training.train import TrainConfig
+    from composer.vocabulary import load_vocabulary
 
     torch.set_num_threads(threads)
     config = TrainConfig()

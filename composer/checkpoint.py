@@ -10,8 +10,8 @@ from pathlib import Path
 
 import torch
 
-from composer.encoding import Vocabulary
 from composer.model import ChoraleLSTM, ModelConfig
+from composer.vocabulary import Vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 RUNS_DIR = REPO_ROOT / "runs"  # where training and fine-tuning write their runs by default

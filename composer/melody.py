@@ -48,7 +48,6 @@ from composer.encoding import (
     VOICES,
     Chorale,
     Note,
-    Vocabulary,
     chorale_to_score,
     chorale_to_tokens,
     part_to_notes,
@@ -60,6 +59,7 @@ from composer.harmonization.reader import Harmonizer
 from composer.harmonization.search import Harmonization, harmonize
 from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
 from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
 # each voice's sounding pitches in the prepared corpus (var/corpus/tokens.json, C major / A

@@ -23,26 +23,19 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from composer.conditioning import LENGTH_FEATURES, length_features
-from composer.encoding import (
-    END,
-    FRAME_END,
-    START,
-    EncodingError,
-    Vocabulary,
-    tokens_to_chorale,
-)
+from composer.encoding import DATA_DIR, END, FRAME_END, START, EncodingError, tokens_to_chorale
 from composer.grammar import FrameGrammar
 from composer.harmonization.reader import Harmonizer
 from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
 
 MIN_FRAMES = 100
 MAX_FRAMES = 400
-TRAIN_FRAMES_PATH = Path(__file__).resolve().parent / "data" / "train_frames.json"
+TRAIN_FRAMES_PATH = DATA_DIR / "train_frames.json"
 
 
 def is_length_aware(model: ChoraleLSTM) -> bool:

@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 from composer import checkpoint
-from composer.encoding import Vocabulary
 from composer.harmonization.evaluation import evaluate, validation_chorales
 from composer.harmonization.masks import MASKS, HarmonizationError
 from composer.harmonization.reader import Harmonizer
@@ -28,6 +27,7 @@ from composer.melody import (
     write_score,
 )
 from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:

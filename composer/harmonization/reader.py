@@ -34,15 +34,9 @@ from dataclasses import asdict, dataclass, field
 import torch
 from torch import nn
 
-from composer.encoding import (
-    BLANK,
-    FERMATA,
-    FRAMES_PER_QUARTER,
-    PAD,
-    Vocabulary,
-    parse_note_token,
-)
+from composer.encoding import BLANK, FERMATA, FRAMES_PER_QUARTER, PAD, parse_note_token
 from composer.model import ChoraleLSTM, Hidden, ModelConfig
+from composer.vocabulary import Vocabulary
 
 TOKEN_FEATURES = 16  # 12 pitch-class bits, height, is a note, tied, is BLANK
 

@@ -61,13 +61,13 @@ from composer.encoding import (
     REST,
     VOICE_RANGES,
     VOICES,
-    Vocabulary,
     is_voice_token,
     parse_note_token,
 )
 from composer.harmonization.masks import HarmonizationError, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, Hidden
+from composer.vocabulary import Vocabulary
 
 METHODS = ("greedy", "beam")
 

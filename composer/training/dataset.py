@@ -13,7 +13,8 @@ from collections.abc import Iterator, Sequence
 
 import torch
 
-from composer.encoding import Vocabulary, note_token, parse_note_token
+from composer.encoding import note_token, parse_note_token
+from composer.vocabulary import Vocabulary
 
 
 def transposition_table(vocabulary: Vocabulary, semitones: int) -> list[int | None]:

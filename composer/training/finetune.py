@@ -34,13 +34,14 @@ from tqdm import tqdm
 
 from composer import checkpoint
 from composer.conditioning import LENGTH_FEATURES, stream_length_features
-from composer.encoding import BLANK, FRAME_END, PAD, VOICES, Vocabulary
+from composer.encoding import BLANK, FRAME_END, PAD, VOICES
 from composer.harmonization.masks import ALL_MASKS, MASKS, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import transpose_ids, transposition_table
 from composer.training.loop import EpochLoop, start_run
 from composer.training.train import evaluate
+from composer.vocabulary import Vocabulary
 
 KINDS = ("length", "harmonizer")
 

@@ -21,8 +21,8 @@ import torch
 from torch import nn
 
 from composer import checkpoint
-from composer.encoding import Vocabulary
 from composer.model import pick_device
+from composer.vocabulary import Vocabulary
 
 
 def start_run(

@@ -21,10 +21,11 @@ from tqdm import tqdm
 
 from composer import checkpoint
 from composer.conditioning import stream_length_features
-from composer.encoding import FRAME_END, PAD, Vocabulary, load_vocabulary
+from composer.encoding import FRAME_END, PAD
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import batchify, epoch_stream, windows
 from composer.training.loop import EpochLoop, start_run
+from composer.vocabulary import Vocabulary, load_vocabulary
 
 
 @dataclass

@@ -31,7 +31,8 @@ TINY_IDS = ("bwv66.6", "bwv1.6", "bwv10.7", "bwv101.7", "bwv102.7")
 @pytest.fixture(scope="session")
 def tiny_corpus() -> list[list[int]]:
     """Five real chorales as vocabulary ids (train on four, validate on the last)."""
-    from composer.encoding import load_vocabulary, score_to_tokens
+    from composer.encoding import score_to_tokens
+    from composer.vocabulary import load_vocabulary
 
     vocabulary = load_vocabulary()
     results = corpus.scan_corpus(set(TINY_IDS))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import random
 
-from composer.encoding import load_vocabulary
 from composer.training.dataset import epoch_stream, transpose_ids, transposition_table
+from composer.vocabulary import load_vocabulary
 
 VOCABULARY = load_vocabulary()
 CHORALE = ["START", "(.)", "(72, False)", "(67, True)", "REST", "(48, False)", "|||", "END"]

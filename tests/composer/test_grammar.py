@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from composer.encoding import load_vocabulary, parse_note_token, split_frames
+from composer.encoding import parse_note_token, split_frames
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
+from composer.vocabulary import load_vocabulary
 
 VOCABULARY = load_vocabulary()
 

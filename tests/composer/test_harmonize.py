@@ -18,7 +18,6 @@ from composer.encoding import (
     VOICE_RANGES,
     VOICES,
     is_voice_token,
-    load_vocabulary,
     note_token,
     parse_note_token,
     split_frames,
@@ -29,6 +28,7 @@ from composer.harmonization.masks import MASKS, HarmonizationError, frame_layout
 from composer.harmonization.search import _stepper, harmonize, stream_log_prob
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.train import TrainConfig, train
+from composer.vocabulary import load_vocabulary
 
 TINY = dict(
     embedding_dim=8, hidden_size=32, num_layers=1, dropout=0.0, seq_len=32, batch_size=4, lr=1e-2

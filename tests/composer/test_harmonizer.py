@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from composer import checkpoint
-from composer.encoding import BLANK, load_vocabulary
+from composer.encoding import BLANK
 from composer.harmonization.masks import frame_layout, mask_tokens
 from composer.harmonization.reader import Harmonizer, frame_batch, token_features
 from composer.harmonization.search import _stepper, harmonize, stream_log_prob
@@ -23,6 +23,7 @@ from composer.training.finetune import (
     split_new_parameters,
     validate,
 )
+from composer.vocabulary import load_vocabulary
 
 
 @pytest.fixture(scope="module")
