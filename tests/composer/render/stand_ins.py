@@ -1,4 +1,5 @@
-"""Chorales for checking the rendering path: a few real ones and deterministic "generated" ones.
+"""Chorales for checking the rendering path: a few real ones, deterministic "generated" ones,
+and a small hand-written score (``small_score``) whose every note the MIDI tests can name.
 
 The leak test and ``benchmarks/render_leak.py`` render both kinds and compare the files. Until a
 trained model ships, the generated kind is a stand-in: random-walk voices in the four vocal ranges,
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import random
 
-from music21 import corpus, stream
+from music21 import corpus, expressions, meter, note, stream, tie
 
 from composer.corpus import PreparedChorale, prepare_score
 from composer.encoding import Chorale, Note, chorale_to_score, tokens_to_chorale
@@ -87,3 +88,31 @@ def model_samples(count: int, seed: int = 0, temperature: float = 0.8) -> list[s
     finally:
         torch.set_num_threads(threads)
     return [chorale_to_score(tokens_to_chorale(tokens)) for tokens in pieces]
+
+
+def _part(notes: list[tuple[int | None, float, str | None]], fermata_at: set[int] = frozenset()):
+    """A 4/4 part from (midi or None for a rest, quarter length, tie type) triples."""
+    part = stream.Part()
+    part.insert(0, meter.TimeSignature("4/4"))
+    offset = 0.0
+    for i, (midi, length, tie_type) in enumerate(notes):
+        element = note.Rest() if midi is None else note.Note(midi)
+        element.quarterLength = length
+        if tie_type:
+            element.tie = tie.Tie(tie_type)
+        if i in fermata_at:
+            element.expressions.append(expressions.Fermata())
+        part.insert(offset, element)
+        offset += length
+    return part.makeMeasures()
+
+
+def small_score(fermatas: bool = True) -> stream.Score:
+    """Two bars: S ties C5 across the barline, A repeats E4, T rests, B ends on a fermata."""
+    at = {3} if fermatas else set()
+    score = stream.Score()
+    score.insert(0, _part([(72, 4, "start"), (72, 2, "stop"), (74, 2, None)]))
+    score.insert(0, _part([(64, 2, None), (64, 2, None), (65, 4, None)]))
+    score.insert(0, _part([(55, 1, None), (None, 3, None), (57, 4, None)]))
+    score.insert(0, _part([(48, 2, None), (43, 2, None), (41, 2, None), (48, 2, None)], at))
+    return score

@@ -9,10 +9,7 @@ import pytest
 
 from composer.checkpoint import load
 from composer.training.train import TrainConfig, evaluate, train
-
-TINY = dict(
-    embedding_dim=8, hidden_size=32, num_layers=1, dropout=0.0, seq_len=32, batch_size=4, lr=1e-2
-)
+from tests.composer.tiny import TINY
 
 
 def test_two_epochs_lower_the_loss_and_write_logs(tiny_corpus, tmp_path):
