@@ -1,8 +1,8 @@
 """``python -m composer COMMAND``: prepare, train, evaluate, grid, finetune, sample, harmonize,
 eval-harmonization, render.
 
-Each subcommand lives in its own module; this file only wires the command line, importing a
-module when its command runs so that ``prepare`` does not pay for torch.
+Each subcommand lives in its own module of composer/cli/; this file only wires the command line,
+importing a module when its command runs so that ``prepare`` does not pay for torch.
 """
 
 from __future__ import annotations

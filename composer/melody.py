@@ -63,7 +63,7 @@ from composer.vocabulary import Vocabulary
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
 # each voice's sounding pitches in the prepared corpus (var/corpus/tokens.json, C major / A
-# minor). Wider than harmonize.VOICE_RANGES, which bounds the voices the model fills.
+# minor). Wider than encoding.VOICE_RANGES, which bounds the voices the model fills.
 MELODY_RANGES: dict[str, tuple[int, int]] = {
     "S": (56, 84),
     "A": (52, 77),

@@ -14,23 +14,13 @@ from dataclasses import fields
 from pathlib import Path
 
 from composer import checkpoint
+from composer.cli.config_flags import add_config_flags
 from composer.prepare import corpus_ids
 from composer.training.finetune import KINDS, FineTuneConfig, finetune
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
-    defaults = FineTuneConfig()
-    for field in fields(FineTuneConfig):
-        flag = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
-        if field.name == "kind":
-            parser.add_argument(flag, choices=KINDS, default=default)
-            continue
-        if isinstance(default, bool):  # --pitch-features / --no-pitch-features
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            continue
-        kind = {"max_minutes": float, "threads": int}.get(field.name, type(default))
-        parser.add_argument(flag, type=kind, default=default, help=f"default {default}")
+    add_config_flags(parser, FineTuneConfig, {"kind": KINDS})
     parser.add_argument("--out", type=Path, help="run folder (default runs/finetune-KIND)")
     parser.add_argument("--save", type=Path, help="also copy the best checkpoint here")
 

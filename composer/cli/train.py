@@ -4,30 +4,18 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 from dataclasses import fields
 from pathlib import Path
 
 from composer import checkpoint
+from composer.cli.config_flags import add_config_flags
 from composer.prepare import corpus_ids
-from composer.training.train import TrainConfig, evaluate, train
-
-
-def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = TrainConfig()
-    for field in fields(TrainConfig):
-        flag = "--" + field.name.replace("_", "-")
-        default = getattr(defaults, field.name)
-        if isinstance(default, bool):
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=default)
-            continue
-        kind = {"max_minutes": float, "threads": int}.get(field.name, type(default))
-        parser.add_argument(flag, type=kind, default=default, help=f"default {default}")
+from composer.training.train import TrainConfig, evaluate, save_weights_only, train
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "train":
-        _add_config_flags(parser)
+        add_config_flags(parser, TrainConfig)
         parser.add_argument(
             "--out", type=Path, default=checkpoint.RUNS_DIR / "train", help="run folder"
         )
@@ -70,20 +58,3 @@ def run(args: argparse.Namespace) -> int:
     if args.save:
         save_weights_only(result.best_path, args.save)
     return 0
-
-
-def save_weights_only(source: Path, target: Path) -> None:
-    """Copy a checkpoint without optimizer state (small enough to ship) with its sidecar."""
-    model, vocabulary, meta = checkpoint.load(source)
-    checkpoint.save(
-        target,
-        model,
-        vocabulary,
-        meta["training"],
-        meta["epoch"],
-        meta["validation_loss"],
-        meta["history"],
-    )
-    shutil.copy(
-        source.parent / "learning_curve.png", target.with_name(target.stem + "_learning_curve.png")
-    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import math
+import shutil
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, fields
@@ -290,3 +291,20 @@ def _next_lr(
     if config.lr_schedule == "plateau" and not improved and stale % config.lr_decay_every == 0:
         return lr * config.lr_decay
     return lr
+
+
+def save_weights_only(source: Path, target: Path) -> None:
+    """Copy a checkpoint without optimizer state (small enough to ship) with its sidecar."""
+    model, vocabulary, meta = checkpoint.load(source)
+    checkpoint.save(
+        target,
+        model,
+        vocabulary,
+        meta["training"],
+        meta["epoch"],
+        meta["validation_loss"],
+        meta["history"],
+    )
+    shutil.copy(
+        source.parent / "learning_curve.png", target.with_name(target.stem + "_learning_curve.png")
+    )
