@@ -324,7 +324,7 @@ def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path
     one render path, under opaque names."""
     from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
     from composer.pairing import key_signature
-    from composer.render import audio
+    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, opaque_name, render_mp3
     from composer.render.svg import score_to_svg
 
     chorale = transpose_chorale(tokens_to_chorale(tokens), shift)
@@ -332,10 +332,10 @@ def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path
     pages = score_to_svg(score, SVG_OPTIONS)
     if len(pages) != 1:
         raise GenerationError(f"the score of a {chorale.frames}-frame clip took {len(pages)} pages")
-    audio = audio.render_mp3(score, clips_dir)
-    svg = scores_dir / audio.opaque_name(".svg")
+    audio = render_mp3(score, clips_dir)
+    svg = scores_dir / opaque_name(".svg")
     svg.write_text(pages[0])
-    duration = chorale.frames * audio.SECONDS_PER_FRAME + audio.TAIL_S
+    duration = chorale.frames * SECONDS_PER_FRAME + TAIL_S
     return RenderedClip(audio, svg, chorale.frames, duration)
 
 

@@ -3,7 +3,8 @@
 composer.training.grid does the work (`run_configuration` trains one configuration); this module
 stores its results row, so the admin shows the search as one table, and writes composer's
 results.csv and results.png under GRID_RUNS_DIR/<grid>/ once the last configuration of a search has
-ended."""
+ended.
+"""
 
 from __future__ import annotations
 
