@@ -28,7 +28,7 @@ class GenerationError(Exception):
 @dataclass(frozen=True)
 class LoadedModel:
     model: Any  # composer.model.ChoraleLSTM, in eval mode on `device`
-    vocab: Any  # composer.encoding.Vocabulary
+    vocab: Any  # composer.vocabulary.Vocabulary
     label: str  # e.g. "bachbot.pt (epoch 40)": each chorale's provenance
     device: str
 
@@ -126,7 +126,11 @@ def sample_valid(
         missing = n - len(draws.pieces)
         size = min(width, max(2 * missing, MIN_DRAW))
         batch = sample_tokens(
-            loaded.model, loaded.vocab, size, temperature, derive_seed(seed, round_number)
+            loaded.model,
+            loaded.vocab,
+            size,
+            temperature=temperature,
+            seed=derive_seed(seed, round_number),
         )
         for tokens in batch:
             if len(draws.pieces) == n:
@@ -153,7 +157,8 @@ def harmonize_tokens(
     loaded: LoadedModel, tokens: list[str], voices: str, method: str, beam_width: int = 5
 ) -> tuple[list[str], str]:
     """``tokens`` with ``voices`` re-written by the model; returns the stream and a note."""
-    from composer.harmonize import harmonize, mask_tokens
+    from composer.harmonization.masks import mask_tokens
+    from composer.harmonization.search import harmonize
 
     masked = mask_tokens(tokens, voices)
     result = harmonize(loaded.model, loaded.vocab, masked, method, beam_width)
@@ -299,8 +304,8 @@ def placed_key(tokens: list[str], shift: int) -> str:
 def measure_audio(path: Path) -> dict[str, float]:
     """What a listener's software could read off an MP3 without the music: its decoded length
     (s), integrated loudness (LUFS) and bitrate (kbit/s over the decoded length)."""
-    from composer.render import SAMPLE_RATE, decode_mp3
-    from composer.render_loudness import integrated_loudness
+    from composer.render.audio import SAMPLE_RATE, decode_mp3
+    from composer.render.loudness import integrated_loudness
 
     samples = decode_mp3(path)
     seconds = len(samples) / SAMPLE_RATE
@@ -317,19 +322,20 @@ def measure_audio(path: Path) -> dict[str, float]:
 def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path) -> RenderedClip:
     """MP3 and one-page SVG of an excerpt (a token stream) moved by ``shift`` semitones, by the
     one render path, under opaque names."""
-    from composer import render
     from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
     from composer.pairing import key_signature
+    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, opaque_name, render_mp3
+    from composer.render.svg import score_to_svg
 
     chorale = transpose_chorale(tokens_to_chorale(tokens), shift)
     score = chorale_to_score(chorale, key_signature=key_signature(shift))
-    pages = render.score_to_svg(score, SVG_OPTIONS)
+    pages = score_to_svg(score, SVG_OPTIONS)
     if len(pages) != 1:
         raise GenerationError(f"the score of a {chorale.frames}-frame clip took {len(pages)} pages")
-    audio = render.render_mp3(score, clips_dir)
-    svg = scores_dir / render.opaque_name(".svg")
+    audio = render_mp3(score, clips_dir)
+    svg = scores_dir / opaque_name(".svg")
     svg.write_text(pages[0])
-    duration = chorale.frames * render.SECONDS_PER_FRAME + render.TAIL_S
+    duration = chorale.frames * SECONDS_PER_FRAME + TAIL_S
     return RenderedClip(audio, svg, chorale.frames, duration)
 
 

@@ -1,8 +1,9 @@
 """The hyperparameter grid search on the `gpu` queue: one GridRun row and one task per setting.
 
-composer.grid does the work (`run_configuration` trains one configuration); this module stores
-its results row, so the admin shows the search as one table, and writes composer's results.csv
-and results.png under GRID_RUNS_DIR/<grid>/ once the last configuration of a search has ended.
+composer.training.grid does the work (`run_configuration` trains one configuration); this module
+stores its results row, so the admin shows the search as one table, and writes composer's
+results.csv and results.png under GRID_RUNS_DIR/<grid>/ once the last configuration of a search has
+ended.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ RESULT_FIELDS = ("best_validation_loss", "best_epoch", "epochs_run", "seconds", 
 def start_grid(grid_file: dict[str, Any], name: str) -> list[GridRun]:
     """One pending row per configuration of ``grid_file``, each queued once committed."""
     from bachsurvey import tasks
-    from composer.grid import configurations
+    from composer.training.grid import configurations
 
     runs = configurations(grid_file)  # ValueError on an unknown setting, before anything runs
     with transaction.atomic():
@@ -40,7 +41,7 @@ def start_grid(grid_file: dict[str, Any], name: str) -> list[GridRun]:
 
 def run_dir(row: GridRun) -> Path:
     """GRID_RUNS_DIR/<grid>/<index>_<the settings that vary across the grid>."""
-    from composer.grid import run_name
+    from composer.training.grid import run_name
 
     siblings = list(GridRun.objects.filter(grid=row.grid).values_list("settings", flat=True))
     keys = sorted({k for s in siblings for k in s})
@@ -54,7 +55,7 @@ def run_dir(row: GridRun) -> Path:
 
 def run(run_id: int) -> str:
     """Train one configuration (unless it is done already) and store its row; returns the status."""
-    from composer.grid import run_configuration
+    from composer.training.grid import run_configuration
 
     with transaction.atomic():
         row = GridRun.objects.select_for_update().filter(pk=run_id).first()
@@ -85,7 +86,7 @@ def write_results_if_finished(grid: str) -> None:
     rows = GridRun.objects.filter(grid=grid)
     if rows.filter(status__in=[Status.PENDING, Status.RUNNING]).exists():
         return
-    from composer.grid import write_results
+    from composer.training.grid import write_results
 
     table = [
         {**row.settings, **{name: getattr(row, name) for name in RESULT_FIELDS}}

@@ -209,7 +209,7 @@ class Chorale(models.Model):
 class Clip(models.Model):
     """A rendered excerpt of a chorale: its audio and its engraved score.
 
-    Files carry random names (composer.render.opaque_name) so that nothing in a URL tells the
+    Files carry random names (composer.render.audio.opaque_name) so that nothing in a URL tells the
     real clip from the generated one.
     """
 

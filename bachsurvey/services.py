@@ -422,7 +422,7 @@ def results(quiz: Quiz) -> Results:
 
 
 def opaque_name(suffix: str) -> str:
-    """A random file name, as composer.render.opaque_name (not imported: it loads music21)."""
+    """A random file name, as composer.render.audio.opaque_name (not imported: it loads music21)."""
     return secrets.token_hex(16) + suffix
 
 

@@ -47,7 +47,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from composer import checkpoint
-    from composer.harmonize import harmonize
+    from composer.harmonization.search import harmonize
     from composer.melody import harmonize_melody, melody_to_tokens, model_transposition, read_melody
 
     path = args.checkpoint or next((p for p in CHECKPOINTS if p.exists()), None)
@@ -64,7 +64,8 @@ def main() -> int:
         "melody": MELODY.name,
         "frames": melody.frames,
         "tokens": len(tokens),
-        "threads": 1,  # harmonize decodes on one thread (see composer.harmonize._decoding)
+        # harmonize decodes on one thread (see composer.harmonization.search._decoding)
+        "threads": 1,
         "runs": args.runs,
     }
     for method, width in (("greedy", 1), ("beam", args.beam_width)):

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/harmonizer_weights.py CHECKPOINT [--limit 10] [--weights 1,2,3]
 
-Greedy token error of the harmonizer (composer.harmonizer) on the first --limit validation
+Greedy token error of the harmonizer (composer.harmonization.reader) on the first --limit validation
 chorales, with each voice filled alone (masks S, A, T, B) and the reader's weight for that
 voice set to each of --weights. The weights `finetune --kind harmonizer --fusion-weights`
 ships are read off this table (a choice of four numbers on ten of the 35 validation chorales,
@@ -30,8 +30,8 @@ def main() -> int:
     args = parser.parse_args()
 
     from composer import checkpoint
-    from composer.cli_harmonize import evaluate, validation_chorales
-    from composer.harmonizer import Harmonizer
+    from composer.harmonization.evaluation import evaluate, validation_chorales
+    from composer.harmonization.reader import Harmonizer
 
     model, vocabulary, _ = checkpoint.load(args.checkpoint)
     if not isinstance(model, Harmonizer):

@@ -27,11 +27,11 @@ def train_case(threads: int, device: str, steps: int) -> dict:
     """Training throughput of the default 3x256 model, batch 50 x 128 tokens."""
     import torch
 
-    from composer.cli_train import corpus_ids
-    from composer.dataset import batchify, epoch_stream, windows
-    from composer.encoding import load_vocabulary
     from composer.model import ChoraleLSTM
-    from composer.train import TrainConfig
+    from composer.prepare import corpus_ids
+    from composer.training.dataset import batchify, epoch_stream, windows
+    from composer.training.train import TrainConfig
+    from composer.vocabulary import load_vocabulary
 
     torch.set_num_threads(threads)
     config = TrainConfig()
@@ -84,9 +84,9 @@ def sample_case(batch: int, checkpoint_path: str, threads: int, device: str) -> 
 
     torch.set_num_threads(threads)
     model, vocabulary, _ = checkpoint.load(Path(checkpoint_path), device)
-    sample_tokens(model, vocabulary, 1, 0.8, seed=123, max_frames=20)  # warm-up
+    sample_tokens(model, vocabulary, 1, temperature=0.8, seed=123, max_frames=20)  # warm-up
     started = time.perf_counter()
-    streams = sample_tokens(model, vocabulary, batch, 0.8, seed=0)
+    streams = sample_tokens(model, vocabulary, batch, temperature=0.8, seed=0)
     seconds = time.perf_counter() - started
     return {
         "case": f"sample {device} batch {batch}",

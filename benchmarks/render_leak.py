@@ -2,8 +2,8 @@
 
     .venv/bin/python benchmarks/render_leak.py [--count 10] [--pair-frames 96] [--keep DIR]
 
-Renders ``count`` real chorales (through the corpus recipe) and ``count`` generated ones (the
-deterministic stand-ins of composer.render_standins until a model ships) to MP3, whole; prints the
+Renders ``count`` real chorales (through the corpus recipe) and ``count`` generated ones
+(``model_samples`` of tests/composer/render/stand_ins.py) to MP3, whole; prints the
 distributions (min / median / max) of duration, loudness (ffmpeg's own EBU R128 meter) and file
 size side by side, and the median time to render one chorale to MP3 (target: under 1 s). Then it
 cuts each real/generated pair to the same number of frames and prints the largest duration gap
@@ -22,7 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from composer import render, render_probe, render_standins  # noqa: E402
+from composer.render import audio, excerpt  # noqa: E402
+from tests.composer.render import clip_probe, stand_ins  # noqa: E402
 
 
 def spread(values: list[float], fmt: str) -> str:
@@ -43,7 +44,7 @@ def render_set(scores, out: Path) -> tuple[list[Path], list[float], list[float]]
     paths, wall, cpu = [], [], []
     for score in scores:
         started, started_cpu = time.perf_counter(), cpu_seconds()
-        paths.append(render.render_mp3(score, out))
+        paths.append(audio.render_mp3(score, out))
         wall.append(time.perf_counter() - started)
         cpu.append(cpu_seconds() - started_cpu)
     return paths, wall, cpu
@@ -58,19 +59,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="write the MP3s here instead of a temp dir")
     args = parser.parse_args(argv)
 
-    real = render_standins.real_chorales(args.count)
-    generated = render_standins.model_samples(args.count)
+    real = stand_ins.real_chorales(args.count)
+    generated = stand_ins.model_samples(args.count)
     with tempfile.TemporaryDirectory(prefix="render-leak-") as tmp:
         out = args.keep or Path(tmp)
         out.mkdir(parents=True, exist_ok=True)
-        render.render_mp3(real[0], out).unlink()  # warm the page cache: the soundfont is 148 MB
+        audio.render_mp3(real[0], out).unlink()  # warm the page cache: the soundfont is 148 MB
 
         sets = {"real": render_set(real, out), "generated": render_set(generated, out)}
         print(f"{'':24}{'real: min':>10} {'median':>8} {'max':>8}   {'generated: min':>14}"
               f" {'median':>8} {'max':>8}")  # fmt: skip
         rows = {
-            "duration (s)": (lambda p: render_probe.probe(p)["duration"], ".2f"),
-            "loudness (LUFS)": (render_probe.measure_loudness, ".1f"),
+            "duration (s)": (lambda p: clip_probe.probe(p)["duration"], ".2f"),
+            "loudness (LUFS)": (clip_probe.measure_loudness, ".1f"),
             "size (kB)": (lambda p: p.stat().st_size / 1000, ".0f"),
         }
         for label, (measure, fmt) in rows.items():
@@ -87,16 +88,16 @@ def main(argv: list[str] | None = None) -> int:
         gaps = []
         pair_paths = []
         for real_score, generated_score in zip(real, generated, strict=True):
-            a, b, frames = render.excerpt_pair(real_score, generated_score, args.pair_frames)
-            pa, pb = render.render_mp3(a, out), render.render_mp3(b, out)
+            a, b, frames = excerpt.excerpt_pair(real_score, generated_score, args.pair_frames)
+            pa, pb = audio.render_mp3(a, out), audio.render_mp3(b, out)
             pair_paths += [pa, pb]
-            da, db = render_probe.probe(pa)["duration"], render_probe.probe(pb)["duration"]
+            da, db = clip_probe.probe(pa)["duration"], clip_probe.probe(pb)["duration"]
             gaps.append(abs(da - db))
         print(f"pairs cut to <= {args.pair_frames} frames: largest duration gap "
               f"{max(gaps) * 1000:.1f} ms (limit 50 ms)")  # fmt: skip
 
         whole = [p for paths, _, _ in sets.values() for p in paths]
-        problems = render_probe.leak_report(whole + pair_paths)
+        problems = clip_probe.leak_report(whole + pair_paths)
         print("leak check:", "no differences" if not problems else "")
         for problem in problems:
             print("  -", problem)

@@ -1,8 +1,8 @@
 """``python -m composer COMMAND``: prepare, train, evaluate, grid, finetune, sample, harmonize,
 eval-harmonization, render.
 
-Each subcommand lives in its own module; this file only wires the command line, importing a
-module when its command runs so that ``prepare`` does not pay for torch.
+Each subcommand lives in its own module of composer/cli/; this file only wires the command line,
+importing a module when its command runs so that ``prepare`` does not pay for torch.
 """
 
 from __future__ import annotations
@@ -14,15 +14,15 @@ import time
 
 # command -> module with ``add_arguments(parser)`` and ``run(args) -> int``
 COMMANDS = {
-    "prepare": ("composer.cli_prepare", "encode the corpus, write the split, statistics and plots"),
-    "train": ("composer.cli_train", "train the LSTM"),
-    "evaluate": ("composer.cli_train", "validation loss of a checkpoint, as JSON"),
-    "grid": ("composer.cli_train", "grid search over model settings"),
-    "finetune": ("composer.cli_finetune", "fine-tune into the length-aware composer or harmonizer"),
-    "sample": ("composer.cli_sample", "compose new chorales"),
-    "harmonize": ("composer.cli_harmonize", "harmonize a melody"),
-    "eval-harmonization": ("composer.cli_harmonize", "re-harmonize validation chorales"),
-    "render": ("composer.cli_render", "render tokens or a score to MIDI, audio or SVG"),
+    "prepare": ("composer.cli.prepare", "encode the corpus, write the split, statistics and plots"),
+    "train": ("composer.cli.train", "train the LSTM"),
+    "evaluate": ("composer.cli.train", "validation loss of a checkpoint, as JSON"),
+    "grid": ("composer.cli.train", "grid search over model settings"),
+    "finetune": ("composer.cli.finetune", "fine-tune into the length-aware composer or harmonizer"),
+    "sample": ("composer.cli.sample", "compose new chorales"),
+    "harmonize": ("composer.cli.harmonize", "harmonize a melody"),
+    "eval-harmonization": ("composer.cli.harmonize", "re-harmonize validation chorales"),
+    "render": ("composer.cli.render", "render tokens or a score to MIDI, audio or SVG"),
 }
 
 

@@ -10,15 +10,17 @@ from pathlib import Path
 
 import torch
 
-from composer.encoding import Vocabulary
 from composer.model import ChoraleLSTM, ModelConfig
+from composer.vocabulary import Vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEFAULT_CHECKPOINT = Path(__file__).resolve().parent / "checkpoints" / "bachbot.pt"
+RUNS_DIR = REPO_ROOT / "runs"  # where training and fine-tuning write their runs by default
+CHECKPOINTS_DIR = REPO_ROOT / "composer" / "checkpoints"  # the shipped ones
+DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "bachbot.pt"
 # Both fine-tuned from bachbot.pt (python -m composer finetune): the length-aware composer, which
-# free composition uses (composer.conditioning), and the harmonizer (composer.harmonizer).
-DEFAULT_COMPOSER = Path(__file__).resolve().parent / "checkpoints" / "bachbot_length.pt"
-DEFAULT_HARMONIZER = Path(__file__).resolve().parent / "checkpoints" / "harmonizer.pt"
+# free composition uses (composer.conditioning), and the harmonizer (composer.harmonization.reader).
+DEFAULT_COMPOSER = CHECKPOINTS_DIR / "bachbot_length.pt"
+DEFAULT_HARMONIZER = CHECKPOINTS_DIR / "harmonizer.pt"
 LANGUAGE_MODEL = "language_model"
 
 
@@ -102,8 +104,8 @@ def load_payload(path: Path, device: str | torch.device = "cpu") -> dict:
 
 def load(path: Path = DEFAULT_CHECKPOINT, device: str | torch.device = "cpu") -> tuple:
     """``(model, vocabulary, meta)``; the model is in eval mode on ``device``.
-
-    The model is a :class:`ChoraleLSTM`, or a :class:`composer.harmonizer.Harmonizer` for a
+     The model is a :class:`ChoraleLSTM`, or a :class:`composer.harmonization.reader.Harmonizer` for
+    a
     checkpoint of that kind (``meta["kind"]``).
     """
     payload = load_payload(path, device)
@@ -111,7 +113,7 @@ def load(path: Path = DEFAULT_CHECKPOINT, device: str | torch.device = "cpu") ->
     if kind == LANGUAGE_MODEL:
         model = ChoraleLSTM(ModelConfig(**payload["model_config"]))
     elif kind == "harmonizer":
-        from composer.harmonizer import Harmonizer, HarmonizerConfig
+        from composer.harmonization.reader import Harmonizer, HarmonizerConfig
 
         model = Harmonizer(HarmonizerConfig(**payload["model_config"]))
     else:

@@ -37,9 +37,8 @@ Decoding a *sampled* stream repairs or rejects malformed input by these rules:
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -72,7 +71,6 @@ VOICE_RANGES: dict[str, tuple[int, int]] = {
 FRAMES_PER_QUARTER = 4
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
-VOCABULARY_PATH = DATA_DIR / "vocabulary.json"
 
 _NOTE_TOKEN = re.compile(r"^\((\d{1,3}), (True|False)\)$")
 
@@ -352,72 +350,3 @@ def score_to_tokens(score: stream.Score) -> list[str]:
 def tokens_to_score(tokens: Sequence[str], key_signature: int = 0) -> stream.Score:
     """Decode a token stream into a four-part score; see the module doc for the repair rules."""
     return chorale_to_score(tokens_to_chorale(tokens), key_signature=key_signature)
-
-
-# --- vocabulary ----------------------------------------------------------------------------------
-
-
-class Vocabulary:
-    """A frozen token <-> id table. Ids come from the committed JSON, never from data order."""
-
-    def __init__(self, tokens: Sequence[str]) -> None:
-        if len(set(tokens)) != len(tokens):
-            raise ValueError("vocabulary tokens must be distinct")
-        self.tokens = list(tokens)
-        self.ids = {t: i for i, t in enumerate(self.tokens)}
-
-    @classmethod
-    def build(cls, observed: Iterable[str]) -> Vocabulary:
-        """Specials, ``REST``, then each pitch from the lowest to the highest seen, untied, tied."""
-        midis = [p[0] for t in set(observed) if (p := parse_note_token(t)) is not None]
-        if not midis:
-            raise ValueError("no note tokens to build a vocabulary from")
-        notes = [
-            note_token(m, tied) for m in range(min(midis), max(midis) + 1) for tied in (False, True)
-        ]
-        return cls([*SPECIAL_TOKENS, REST, *notes])
-
-    def __len__(self) -> int:
-        return len(self.tokens)
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.ids
-
-    def encode(self, tokens: Iterable[str]) -> list[int]:
-        ids = []
-        for i, token in enumerate(tokens):
-            if token not in self.ids:
-                raise EncodingError(f"token {i} ({token!r}) is not in the vocabulary")
-            ids.append(self.ids[token])
-        return ids
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        try:
-            return [self.tokens[i] for i in ids]
-        except IndexError as error:
-            raise EncodingError(f"id outside the vocabulary of {len(self)} tokens") from error
-
-    def id(self, token: str) -> int:
-        return self.ids[token]
-
-    @property
-    def note_ids(self) -> list[int]:
-        """Ids of voice tokens (notes and REST): what may fill a BLANK."""
-        return [i for i, t in enumerate(self.tokens) if is_voice_token(t)]
-
-    def to_json(self) -> str:
-        return json.dumps({"tokens": self.tokens}, indent=1) + "\n"
-
-    @classmethod
-    def from_json(cls, text: str) -> Vocabulary:
-        return cls(json.loads(text)["tokens"])
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocabulary) and self.tokens == other.tokens
-
-
-def load_vocabulary(path: Path = VOCABULARY_PATH) -> Vocabulary:
-    """The committed vocabulary (``composer/data/vocabulary.json``)."""
-    if not path.exists():
-        raise FileNotFoundError(f"{path} is missing: run `python -m composer prepare`")
-    return Vocabulary.from_json(path.read_text())

@@ -24,10 +24,10 @@ from composer.encoding import (
     FRAME_END,
     PAD,
     START,
-    Vocabulary,
     is_voice_token,
     parse_note_token,
 )
+from composer.vocabulary import Vocabulary
 
 
 @dataclass

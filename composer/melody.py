@@ -24,13 +24,13 @@ most 64 bars (:data:`composer.melody_guard.MAX_MELODY_FRAMES`). A file is checke
 parsed (:mod:`composer.melody_guard`: size, note count, XML entity declarations), so a hostile one
 is refused quickly. Each failure raises :class:`MelodyError` naming the problem.
 
-Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to
-C major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the
-tonic moves at most a tritone), or an octave the other way when that rule would push the melody
-out of range; the other three voices filled by :func:`composer.harmonize.harmonize`; the result
-transposed back by the same interval, so the melody comes out exactly as it went in (pitches,
-rhythm after quantisation, fermatas). The output score has four named parts, the key signature
-of the analysed key, and the melody's own spelling.
+Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to C
+major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the tonic
+moves at most a tritone), or an octave the other way when that rule would push the melody out of
+range; the other three voices filled by :func:`composer.harmonization.search.harmonize`; the result
+transposed back by the same interval, so the melody comes out exactly as it went in (pitches, rhythm
+after quantisation, fermatas). The output score has four named parts, the key signature of the
+analysed key, and the melody's own spelling.
 """
 
 from __future__ import annotations
@@ -48,21 +48,22 @@ from composer.encoding import (
     VOICES,
     Chorale,
     Note,
-    Vocabulary,
     chorale_to_score,
     chorale_to_tokens,
     part_to_notes,
     tokens_to_chorale,
     transpose_chorale,
 )
-from composer.harmonize import Harmonization, harmonize, mask_tokens
-from composer.harmonizer import Harmonizer
+from composer.harmonization.masks import mask_tokens
+from composer.harmonization.reader import Harmonizer
+from composer.harmonization.search import Harmonization, harmonize
 from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
 from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
 # each voice's sounding pitches in the prepared corpus (var/corpus/tokens.json, C major / A
-# minor). Wider than harmonize.VOICE_RANGES, which bounds the voices the model fills.
+# minor). Wider than encoding.VOICE_RANGES, which bounds the voices the model fills.
 MELODY_RANGES: dict[str, tuple[int, int]] = {
     "S": (56, 84),
     "A": (52, 77),

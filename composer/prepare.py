@@ -21,6 +21,7 @@ import music21
 from tqdm import tqdm
 
 from composer import corpus, encoding
+from composer.vocabulary import VOCABULARY_PATH, Vocabulary, load_vocabulary
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "var" / "corpus"
@@ -64,6 +65,13 @@ def load_tokens(directory: Path = CORPUS_DIR) -> dict[str, list[str]]:
     if not path.exists():
         prepare(directory)
     return json.loads(path.read_text())
+
+
+def corpus_ids(split_name: str) -> list[list[int]]:
+    """The committed split's chorales (``"train"`` or ``"validation"``), as vocabulary ids."""
+    vocabulary = load_vocabulary()
+    tokens = load_tokens()
+    return [vocabulary.encode(tokens[cid]) for cid in load_split()[split_name]]
 
 
 def _statistics(tokens: dict[str, list[str]], vocabulary_size: int, frames: dict[str, int]) -> dict:
@@ -128,20 +136,20 @@ def _plot(before: Counter, after: Counter, directory: Path) -> None:
     plt.close(fig)
 
 
-def _frozen_vocabulary(tokens: dict[str, list[str]]) -> encoding.Vocabulary:
+def _frozen_vocabulary(tokens: dict[str, list[str]]) -> Vocabulary:
     """The committed vocabulary; built and written only if none is committed yet."""
     observed = {t for ts in tokens.values() for t in ts}
-    if encoding.VOCABULARY_PATH.exists():
-        vocabulary = encoding.load_vocabulary()
+    if VOCABULARY_PATH.exists():
+        vocabulary = load_vocabulary()
         missing = sorted(observed - set(vocabulary.tokens))
         if missing:
             raise encoding.EncodingError(
                 f"the corpus has tokens the committed vocabulary lacks: {missing[:10]}"
             )
         return vocabulary
-    vocabulary = encoding.Vocabulary.build(observed)
-    encoding.VOCABULARY_PATH.parent.mkdir(parents=True, exist_ok=True)
-    encoding.VOCABULARY_PATH.write_text(vocabulary.to_json())
+    vocabulary = Vocabulary.build(observed)
+    VOCABULARY_PATH.parent.mkdir(parents=True, exist_ok=True)
+    VOCABULARY_PATH.write_text(vocabulary.to_json())
     return vocabulary
 
 

@@ -23,26 +23,19 @@ import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import torch
 
 from composer.conditioning import LENGTH_FEATURES, length_features
-from composer.encoding import (
-    END,
-    FRAME_END,
-    START,
-    EncodingError,
-    Vocabulary,
-    tokens_to_chorale,
-)
+from composer.encoding import DATA_DIR, END, FRAME_END, START, EncodingError, tokens_to_chorale
 from composer.grammar import FrameGrammar
-from composer.harmonizer import Harmonizer
+from composer.harmonization.reader import Harmonizer
 from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
 
 MIN_FRAMES = 100
 MAX_FRAMES = 400
-TRAIN_FRAMES_PATH = Path(__file__).resolve().parent / "data" / "train_frames.json"
+TRAIN_FRAMES_PATH = DATA_DIR / "train_frames.json"
 
 
 def is_length_aware(model: ChoraleLSTM) -> bool:
@@ -80,10 +73,11 @@ def sample_tokens(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
-    max_frames: int = MAX_FRAMES,
     min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
     grammar: bool = True,
     lengths: Sequence[int] | None = None,
 ) -> list[list[str]]:
@@ -187,6 +181,7 @@ def compose(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
     **options,
@@ -195,13 +190,16 @@ def compose(
 
     ``options`` are :func:`compose_with_report`'s (frame limits, rounds, grammar).
     """
-    return compose_with_report(model, vocabulary, n, temperature, seed, **options).pieces
+    return compose_with_report(
+        model, vocabulary, n, temperature=temperature, seed=seed, **options
+    ).pieces
 
 
 def compose_with_report(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
     n: int,
+    *,
     temperature: float = 0.8,
     seed: int = 0,
     min_frames: int = MIN_FRAMES,
@@ -222,11 +220,11 @@ def compose_with_report(
             model,
             vocabulary,
             missing,
-            temperature,
-            seed * 1000 + round_number,
-            max_frames,
-            min_frames,
-            grammar,
+            temperature=temperature,
+            seed=seed * 1000 + round_number,
+            min_frames=min_frames,
+            max_frames=max_frames,
+            grammar=grammar,
         )
         drawn += len(batch)
         for tokens in batch:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-# Usual range of each voice, MIDI inclusive (composer.harmonize keeps filled voices in it).
+# Usual range of each voice, MIDI inclusive (the harmonization search keeps filled voices in it).
 from composer.encoding import VOICE_RANGES, VOICES, Chorale, tokens_to_chorale
 
 MEASURES = (

@@ -31,13 +31,14 @@ def grid_file(tmp_path: Path) -> Path:
 @pytest.fixture
 def in_process(monkeypatch: pytest.MonkeyPatch, settings: Any, tmp_path: Path) -> Iterator[None]:
     """Tasks run eagerly here, each configuration on five chorales instead of the corpus."""
-    from composer.encoding import load_vocabulary
     from composer.prepare import load_tokens
+    from composer.vocabulary import load_vocabulary
 
     vocabulary, tokens = load_vocabulary(), load_tokens()
     tiny = [vocabulary.encode(tokens[i]) for i in sorted(tokens)[:5]]
     monkeypatch.setattr(
-        "composer.cli_train.corpus_ids", lambda split: tiny[:4] if split == "train" else tiny[4:]
+        "composer.training.grid.corpus_ids",
+        lambda split: tiny[:4] if split == "train" else tiny[4:],
     )
     settings.GRID_RUNS_DIR = tmp_path / "grid"
     previous = celery_app.conf.task_always_eager

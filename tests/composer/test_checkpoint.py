@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from composer import checkpoint
-from composer.encoding import load_vocabulary
 from composer.model import ChoraleLSTM, ModelConfig
+from composer.vocabulary import load_vocabulary
 
 
 def test_save_and_load_round_trip(tmp_path):

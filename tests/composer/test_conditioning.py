@@ -9,10 +9,11 @@ import pytest
 import torch
 
 from composer.conditioning import length_features, stream_length_features, target_frames
-from composer.encoding import FRAME_END, PAD, load_vocabulary
+from composer.encoding import FRAME_END, PAD
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import TRAIN_FRAMES_PATH, draw_lengths, sample_tokens
-from composer.train import evaluate
+from composer.training.train import evaluate
+from composer.vocabulary import load_vocabulary
 
 
 @pytest.fixture(scope="module")

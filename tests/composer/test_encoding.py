@@ -10,15 +10,14 @@ from composer.encoding import (
     Chorale,
     EncodingError,
     Note,
-    Vocabulary,
     chorale_to_score,
     chorale_to_tokens,
-    load_vocabulary,
     score_to_chorale,
     score_to_tokens,
     tokens_to_chorale,
     tokens_to_score,
 )
+from composer.vocabulary import Vocabulary, load_vocabulary
 
 
 def frame(*voices: str, fermata: bool = False) -> list[str]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import torch
 
-from composer.encoding import load_vocabulary, parse_note_token, split_frames
+from composer.encoding import parse_note_token, split_frames
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
+from composer.vocabulary import load_vocabulary
 
 VOCABULARY = load_vocabulary()
 
@@ -17,7 +18,9 @@ def random_model() -> ChoraleLSTM:
 
 
 def test_an_untrained_model_under_the_grammar_writes_well_formed_frames():
-    streams = sample_tokens(random_model(), VOCABULARY, 6, 1.0, seed=3, max_frames=30, min_frames=5)
+    streams = sample_tokens(
+        random_model(), VOCABULARY, 6, temperature=1.0, seed=3, max_frames=30, min_frames=5
+    )
     for tokens in streams:
         frames = split_frames(tokens)  # raises on any malformed frame
         assert len(frames) >= 5  # END is held back until min_frames
@@ -33,7 +36,7 @@ def test_an_untrained_model_under_the_grammar_writes_well_formed_frames():
 
 def test_without_the_grammar_the_same_model_breaks_frames():
     streams = sample_tokens(
-        random_model(), VOCABULARY, 6, 1.0, seed=3, max_frames=30, grammar=False
+        random_model(), VOCABULARY, 6, temperature=1.0, seed=3, max_frames=30, grammar=False
     )
     broken = 0
     for tokens in streams:

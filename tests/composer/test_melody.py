@@ -9,7 +9,7 @@ import pytest
 import torch
 from music21 import chord, converter, expressions, key, meter, note, stream
 
-from composer.encoding import Note, load_vocabulary, parse_note_token, part_to_notes, split_frames
+from composer.encoding import Note, parse_note_token, part_to_notes, split_frames
 from composer.melody import (
     Melody,
     MelodyError,
@@ -21,6 +21,7 @@ from composer.melody import (
     write_score,
 )
 from composer.model import ChoraleLSTM, ModelConfig
+from composer.vocabulary import load_vocabulary
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 PART_NAMES = ["Soprano", "Alto", "Tenor", "Bass"]

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from composer.cli_prepare import add_arguments, run
+from composer.cli.prepare import add_arguments, run
 from composer.prepare import prepare
 
 

@@ -6,9 +6,9 @@ import pytest
 import torch
 from torch import nn
 
-from composer.encoding import load_vocabulary
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import compose_with_report, rejection_reason, sample_tokens
+from composer.vocabulary import load_vocabulary
 
 VOCABULARY = load_vocabulary()
 

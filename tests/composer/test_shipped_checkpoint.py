@@ -9,13 +9,13 @@ import pytest
 import torch
 
 from composer import checkpoint
-from composer.cli_harmonize import evaluate as evaluate_harmonization
-from composer.cli_harmonize import validation_chorales
-from composer.cli_train import corpus_ids
-from composer.finetune import validate
-from composer.harmonizer import Harmonizer
+from composer.harmonization.evaluation import evaluate as evaluate_harmonization
+from composer.harmonization.evaluation import validation_chorales
+from composer.harmonization.reader import Harmonizer
+from composer.prepare import corpus_ids
 from composer.sample import compose_with_report
-from composer.train import evaluate
+from composer.training.finetune import validate
+from composer.training.train import evaluate
 
 TARGET = 0.40  # nats per token on the committed split by chorale (BachBot: 0.477, easier split)
 

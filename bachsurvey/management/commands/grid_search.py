@@ -2,9 +2,9 @@
 
     python manage.py grid_search grid.json [--name NAME]
 
-The grid file is composer.grid's JSON ({"base": {...}, "grid": {"hidden_size": [128, 256]}}).
-Results land in the admin (Grid runs) as one table, and in GRID_RUNS_DIR/NAME/ as composer's
-results.csv and results.png once the last configuration has ended.
+The grid file is composer.training.grid's JSON ({"base": {...}, "grid": {"hidden_size": [128,
+256]}}). Results land in the admin (Grid runs) as one table, and in GRID_RUNS_DIR/NAME/ as
+composer's results.csv and results.png once the last configuration has ended.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class Command(BaseCommand):
     help = "Queue one training task per configuration of a grid file on the gpu queue."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("config", type=Path, help="composer.grid JSON file")
+        parser.add_argument("config", type=Path, help="composer.training.grid JSON file")
         parser.add_argument("--name", help="the search's name (default: file name and time)")
 
     def handle(self, *args: Any, **options: Any) -> None:

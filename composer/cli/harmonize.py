@@ -1,0 +1,124 @@
+"""Command lines of ``python -m composer harmonize`` and ``eval-harmonization``.
+
+``harmonize`` fills three voices under a melody file (see :mod:`composer.melody` for the
+formats) and writes MusicXML or MIDI by the extension of ``--out``.
+
+``eval-harmonization`` prints :func:`composer.harmonization.evaluation.evaluate`'s table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from composer import checkpoint
+from composer.harmonization.evaluation import evaluate, validation_chorales
+from composer.harmonization.masks import MASKS, HarmonizationError
+from composer.harmonization.reader import Harmonizer
+from composer.harmonization.search import METHODS
+from composer.melody import (
+    MelodyError,
+    harmonize_melody,
+    melody_voice,
+    output_format,
+    read_melody,
+    write_score,
+)
+from composer.model import ChoraleLSTM
+from composer.vocabulary import Vocabulary
+
+
+def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
+    parser.add_argument(
+        "--method", choices=METHODS, default="beam" if command == "harmonize" else "greedy"
+    )
+    parser.add_argument("--beam-width", type=int, default=5, help="beams kept (default 5)")
+    parser.add_argument(
+        "--checkpoint",
+        type=Path,
+        default=checkpoint.shipped(checkpoint.DEFAULT_HARMONIZER),
+        help="the harmonizer (composer/checkpoints/harmonizer.pt, the default) or a language "
+        "model such as composer/checkpoints/bachbot.pt, BachBot's way",
+    )
+    parser.add_argument(
+        "--no-constraints",
+        dest="constraints",
+        action="store_false",
+        help="let the model alone choose (no range, voice order, tie and rest rules)",
+    )
+    if command == "harmonize":
+        parser.add_argument(
+            "--melody", type=Path, required=True, help=".musicxml/.xml/.mxl, .mid/.midi or .txt"
+        )
+        parser.add_argument(
+            "--voices", default="ATB", help="the three voices to fill (default ATB)"
+        )
+        parser.add_argument(
+            "--out", type=Path, required=True, help="output .musicxml/.xml/.mxl or .mid/.midi"
+        )
+    else:
+        parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+        parser.add_argument("--limit", type=int, help="only the first N validation chorales")
+        parser.add_argument(
+            "--masks", default=",".join(MASKS), help=f"comma-separated (default {','.join(MASKS)})"
+        )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "harmonize":
+            return _harmonize(args)
+        model, vocabulary, _ = checkpoint.load(args.checkpoint)
+        return _evaluate(args, model, vocabulary)
+    except (checkpoint.CheckpointError, MelodyError, HarmonizationError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        if not args.checkpoint.exists():
+            print("hint: pass --checkpoint, e.g. runs/bachbot/best.pt", file=sys.stderr)
+        return 2
+
+
+def _harmonize(args: argparse.Namespace) -> int:
+    # The user's inputs are checked before the model is loaded and any work is done.
+    output_format(args.out)
+    melody = read_melody(args.melody)
+    melody_voice(args.voices)
+    model, vocabulary, _ = checkpoint.load(args.checkpoint)
+    result = harmonize_melody(
+        model, vocabulary, melody, args.voices, args.method, args.beam_width, args.constraints
+    )
+    write_score(result.score, args.out)
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "key": str(melody.key),
+                "transposed_for_model": result.semitones,
+                "frames": melody.frames,
+                "method": args.method,
+                "log_prob": round(result.harmonization.log_prob, 3),
+            }
+        )
+    )
+    return 0
+
+
+def _evaluate(
+    args: argparse.Namespace, model: ChoraleLSTM | Harmonizer, vocabulary: Vocabulary
+) -> int:
+    masks = [m.strip().upper() for m in args.masks.split(",") if m.strip()]
+    chorales = validation_chorales(args.limit)
+    table = evaluate(
+        model, vocabulary, chorales, masks, args.method, args.beam_width, args.constraints
+    )
+    if args.json:
+        print(json.dumps(table, indent=1))
+        return 0
+    print(f"{'mask':<5} {'token err':>9} {'frame err':>9} {'nats/token':>10} {'Bach':>7}")
+    for mask, row in table.items():
+        print(
+            f"{mask:<5} {row['token_error_rate']:>9.3f} {row['frame_error_rate']:>9.3f} "
+            f"{row['mean_logprob']:>10.4f} {row['bach_logprob']:>7.4f}"
+        )
+    return 0

@@ -1,0 +1,40 @@
+"""Engrave a chorale as SVG pages (verovio), the score a listener sees after answering.
+
+Real and generated chorales are engraved alike: no title or composer in a header, one page size
+and scale, so the picture tells nothing the music does not.
+"""
+
+from __future__ import annotations
+
+from composer.render.audio import RenderError, ScoreLike, as_score
+
+SVG_OPTIONS = {
+    "pageWidth": 2100,  # A4 portrait, in verovio's units (tenths of a millimetre)
+    "pageHeight": 2970,
+    "scale": 40,
+    "adjustPageHeight": True,
+    "header": "none",  # no title or composer: a reveal shows the music, not metadata
+    "footer": "none",
+    "breaks": "auto",
+}
+
+
+def score_to_svg(source: ScoreLike, options: dict | None = None) -> list[str]:
+    """Engrave a chorale with verovio: one SVG document per page."""
+    import verovio
+    from music21.musicxml.m21ToXml import GeneralObjectExporter
+
+    score = as_score(source)
+    try:
+        musicxml = GeneralObjectExporter(score).parse().decode("utf-8")
+    except Exception as error:  # music21 raises many kinds on odd input
+        raise RenderError(f"cannot export the score as MusicXML: {error}") from error
+    verovio.enableLog(verovio.LOG_OFF)
+    toolkit = verovio.toolkit()
+    toolkit.setOptions({**SVG_OPTIONS, **(options or {})})
+    if not toolkit.loadData(musicxml):
+        raise RenderError("verovio could not read the score's MusicXML")
+    pages = [toolkit.renderToSVG(page) for page in range(1, toolkit.getPageCount() + 1)]
+    if not pages or not all("<svg" in page for page in pages):
+        raise RenderError("verovio produced no SVG")
+    return pages

@@ -1,0 +1,40 @@
+"""composer.render.excerpt: clips cut in frames, after a fermata when one is near."""
+
+from __future__ import annotations
+
+import pytest
+
+from composer.encoding import score_to_tokens
+from composer.render import audio, excerpt
+from tests.composer.render import stand_ins
+
+
+def test_excerpt_ends_right_after_the_nearest_fermata(bach):
+    cut, kept = excerpt.excerpt(bach, 64)
+    assert kept == 48
+    assert excerpt.score_frames(cut) == 48
+    tokens = score_to_tokens(cut)
+    assert tokens[-7:] == ["(.)", *tokens[-6:-2], "|||", "END"]  # the last frame: under (.)
+
+
+def test_excerpt_cuts_exactly_when_no_fermata_is_near(bach):
+    cut, kept = excerpt.excerpt(bach, 12)  # the first fermata ends at 16
+    assert kept == 12 and excerpt.score_frames(cut) == 12
+    cut, kept = excerpt.excerpt(bach, 64, prefer_fermata=False)
+    assert kept == 64 and excerpt.score_frames(cut) == 64
+    whole, kept = excerpt.excerpt(bach, 1000)
+    assert kept == 144
+
+
+def test_cut_to_frames_truncates_straddling_notes(bach):
+    cut = excerpt.cut_to_frames(bach, 10)
+    assert excerpt.score_frames(cut) == 10
+    midi = audio.score_to_midi(cut)
+    assert max(n.end for i in midi.instruments for n in i.notes) == pytest.approx(10 * 0.125)
+
+
+def test_excerpt_pair_gives_two_clips_the_same_frames(bach):
+    generated = stand_ins.generated_stand_in(1, phrases=4)  # fermatas end at 32, 64 ...
+    a, b, kept = excerpt.excerpt_pair(bach, generated, 64)
+    assert kept == 32  # the phrase end both share, not bach's own at 48
+    assert excerpt.score_frames(a) == excerpt.score_frames(b) == 32
