@@ -30,6 +30,13 @@ QUIZ_CATEGORIES = ["S", "A", "T", "B", "AT", "ATB"] * 2 + ["SATB"] * 4
 BACKGROUND = {"consent": True, "age_group": "26-45", "experience": "intermediate"}
 
 
+def needs_postgresql(why: str) -> pytest.MarkDecorator:
+    """Skip, saying ``why``, on any database but PostgreSQL (the SQLite default of a checkout)."""
+    return pytest.mark.skipif(
+        connection.vendor != "postgresql", reason=f"needs PostgreSQL (set DATABASE_URL): {why}"
+    )
+
+
 @pytest.fixture
 def media_root(settings: pytest.FixtureRequest, tmp_path: Path) -> Path:
     settings.MEDIA_ROOT = tmp_path / "media"
