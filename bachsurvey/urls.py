@@ -4,12 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from bachsurvey import api, clip_urls, research_api, research_views, views
+from bachsurvey import api, clip_urls, views
 from bachsurvey.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
     refuse_locked_out,
 )
+from bachsurvey.research import api as research_api
+from bachsurvey.research import views as research_views
 
 # Both login pages lock out an address after repeated failures (bachsurvey.login_throttle).
 admin.site.login_form = ThrottledAdminAuthenticationForm

@@ -1,5 +1,5 @@
 """Seeded synthetic answers in the database, and the figures they should give, computed here
-independently of bachsurvey.stats (closed-form Wilson, beta quantiles, binomial tails).
+independently of bachsurvey.research.stats (closed-form Wilson, beta quantiles, binomial tails).
 
 Shared by the researcher API, export and dashboard tests (tests/browser imports it too).
 """
@@ -29,7 +29,7 @@ from bachsurvey.models import (
     Participant,
     Question,
 )
-from bachsurvey.research import researcher_group
+from bachsurvey.research.role import researcher_group
 
 CATEGORIES = ["S", "A", "T", "B", "AT", "ATB", "SATB"]
 EXPERIENCES = ["novice", "intermediate", "advanced", "expert"]

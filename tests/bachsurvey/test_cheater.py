@@ -19,9 +19,9 @@ from django.core.management import call_command
 from django.test import Client
 from scipy.stats import binomtest
 
-from bachsurvey import research
 from bachsurvey.models import Assignment
-from bachsurvey.stats import Exclusions, apply_exclusions
+from bachsurvey.research import records
+from bachsurvey.research.stats import Exclusions, apply_exclusions
 from tests.bachsurvey.conftest import BACKGROUND
 
 pytestmark = pytest.mark.django_db
@@ -116,8 +116,8 @@ def test_answers_without_the_clips_are_excluded_whatever_the_browser_claims(demo
                 for clip in question["clips"]:
                     browser.fetch(clip["audio_url"])
             browser.answer(quiz["id"], question["id"])  # both claim to have heard it all
-    records = research.answer_records()
-    kept, report = apply_exclusions(records, Exclusions(not_heard_fully=True))
+    stored = records.answer_records()
+    kept, report = apply_exclusions(stored, Exclusions(not_heard_fully=True))
     assert report["not_heard_fully"]["excluded"] == 5
     assert len(kept) == 5 and {r.participant_id for r in kept} == {
         str(Assignment.objects.filter(answer__served__A=1.0).first().participant_id)}  # fmt: skip

@@ -11,7 +11,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from bachsurvey.management.commands import create_researcher
-from bachsurvey.research import is_researcher
+from bachsurvey.research.role import is_researcher
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "a long pass phrase 81"

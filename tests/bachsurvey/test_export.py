@@ -15,8 +15,8 @@ from django.http import StreamingHttpResponse
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from bachsurvey import research
 from bachsurvey.models import Answer
+from bachsurvey.research import exports, records
 from tests.bachsurvey.research_data import Seeded
 
 
@@ -37,7 +37,7 @@ def test_csv_has_the_columns_and_one_row_per_answer(seeded: Seeded, api: APIClie
     assert response["Content-Disposition"].startswith('attachment; filename="bach-or-bot-answers-')
     assert response["Cache-Control"] == "private, no-store"
     header, rows = csv_rows(body(response))
-    assert header == list(research.COLUMNS)
+    assert header == list(exports.COLUMNS)
     assert len(rows) == len(seeded.answers)
     assert {int(r["answer_id"]) for r in rows} == {a["answer"].pk for a in seeded.answers}
 
@@ -48,7 +48,7 @@ def test_json_is_an_array_of_the_same_rows(seeded: Seeded, api: APIClient) -> No
     assert response["Content-Type"] == "application/json"
     rows = json.loads(body(response))
     assert len(rows) == len(seeded.answers)
-    assert all(list(row) == list(research.COLUMNS) for row in rows)
+    assert all(list(row) == list(exports.COLUMNS) for row in rows)
     _, csv_version = csv_rows(body(api.get("/api/results/answers.csv")))
     assert [r["answer_id"] for r in rows] == [int(r["answer_id"]) for r in csv_version]
 
@@ -92,7 +92,7 @@ def test_csv_writes_empty_fields_for_nulls_and_z_times(seeded: Seeded, api: APIC
 
 def test_the_withdrawn_participants_answers_are_not_exported(seeded: Seeded) -> None:
     assert Answer.objects.count() == len(seeded.answers) + seeded.withdrawn_answers
-    assert research.export_queryset().count() == len(seeded.answers)
+    assert exports.export_queryset().count() == len(seeded.answers)
 
 
 def test_the_export_streams_in_chunks(
@@ -109,8 +109,8 @@ def test_the_export_streams_in_chunks(
         return iterator(self, chunk_size=chunk_size)
 
     monkeypatch.setattr(QuerySet, "iterator", spy)
-    monkeypatch.setattr(research, "EXPORT_CHUNK_SIZE", 25)
-    monkeypatch.setattr(research, "TEXT_BATCH", 10)
+    monkeypatch.setattr(records, "CHUNK_SIZE", 25)
+    monkeypatch.setattr(exports, "TEXT_BATCH", 10)
     for fmt in ("csv", "json"):
         chunk_sizes.clear()
         with CaptureQueriesContext(connection) as queries:
@@ -135,7 +135,7 @@ def test_export_results_writes_csv_and_json(seeded: Seeded, tmp_path: Any) -> No
         text = out.read_text()
         if fmt == "csv":
             header, rows = csv_rows(text)
-            assert header == list(research.COLUMNS)
+            assert header == list(exports.COLUMNS)
         else:
             rows = json.loads(text)
         assert len(rows) == len(seeded.answers)
@@ -164,7 +164,7 @@ def test_export_results_refuses_an_unknown_format(db: None, tmp_path: Any) -> No
 def test_an_empty_export_is_valid(db: None, api: APIClient) -> None:
     assert json.loads(body(api.get("/api/results/answers.json"))) == []
     header, rows = csv_rows(body(api.get("/api/results/answers.csv")))
-    assert header == list(research.COLUMNS) and rows == []
+    assert header == list(exports.COLUMNS) and rows == []
 
 
 def test_csv_is_served_to_a_client_that_accepts_only_csv(seeded: Seeded, api: APIClient) -> None:

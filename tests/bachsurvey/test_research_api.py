@@ -2,7 +2,8 @@
 
 ``research_data.seed_answers`` stores synthetic participants and answers through the ORM and
 keeps the facts of each answer; the expected figures are recomputed from those facts with
-closed-form Wilson intervals, beta quantiles and binomial tails, never through bachsurvey.stats.
+closed-form Wilson intervals, beta quantiles and binomial tails, never through
+bachsurvey.research.stats.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ import yaml
 from django.test import Client
 from rest_framework.test import APIClient
 
-from bachsurvey import plots, research
-from bachsurvey.research_serializers import AnswerRowOutput
-from bachsurvey.stats import summarize
+from bachsurvey.research import exports, plots, records
+from bachsurvey.research.serializers import AnswerRowOutput
+from bachsurvey.research.stats import summarize
 from tests.bachsurvey.research_data import (
     CATEGORIES,
     EXPERIENCES,
@@ -151,15 +152,15 @@ def test_the_mixed_model_is_fitted_on_the_answers_kept(seeded: Seeded, api: APIC
     low, high = model["accuracy"]["interval"]
     assert 0 < low < model["accuracy"]["estimate"] < high < 1
     # Same records, same seed: the API shows what summarize() computes from the database rows.
-    direct = summarize(research.answer_records())["model"]
+    direct = summarize(records.answer_records())["model"]
     assert model["intercept"]["estimate"] == pytest.approx(direct["intercept"]["estimate"])
 
 
 def test_records_map_the_stored_answers(seeded: Seeded) -> None:
-    records = {r.question_id + r.participant_id: r for r in research.answer_records()}
-    assert len(records) == len(seeded.answers)
+    stored = {r.question_id + r.participant_id: r for r in records.answer_records()}
+    assert len(stored) == len(seeded.answers)
     for fact in seeded.answers:
-        record = records[fact["question_id"] + fact["participant_id"]]
+        record = stored[fact["question_id"] + fact["participant_id"]]
         question = fact["question"]
         assert record.item_id == record.question_id == fact["question_id"]
         assert (record.category, record.experience) == (fact["category"], fact["experience"])
@@ -207,9 +208,9 @@ def test_the_schema_describes_the_results_api(client: Client) -> None:
         in schema["paths"]["/api/results/answers.csv"]["get"]["responses"]["200"]["content"]
     )
     assert list(schema["components"]["schemas"]["AnswerRowOutput"]["properties"]) == list(
-        research.COLUMNS
+        exports.COLUMNS
     )
-    assert list(AnswerRowOutput().fields) == list(research.COLUMNS)
+    assert list(AnswerRowOutput().fields) == list(exports.COLUMNS)
 
 
 def test_the_dashboard_shows_the_figures(seeded: Seeded, client: Client, researcher) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +248,7 @@ def test_the_dashboard_renders_with_no_answers(db: None, client: Client, researc
 
 
 def test_plots_are_svg_with_distinct_ids_and_png(seeded: Seeded) -> None:
-    result, kept_records = research.summary(fit_model=False)
+    result, kept_records = records.summary(fit_model=False)
     drawn = plots.dashboard_plots(result, kept_records)
     ids: list[str] = []
     for plot in drawn:

@@ -1,4 +1,4 @@
-"""bachsurvey.stats: every figure against an independent computation.
+"""bachsurvey.research.stats: every figure against an independent computation.
 
 The module gets its intervals from statsmodels and its test from scipy.stats.binomtest; these
 tests recompute them another way (closed-form Wilson, beta quantiles, binomial tail sums, pandas
@@ -19,8 +19,8 @@ import pytest
 from scipy.special import expit, logit
 from scipy.stats import beta, binom, norm
 
-from bachsurvey import stats_model
-from bachsurvey.stats import (
+from bachsurvey.research import stats_model
+from bachsurvey.research.stats import (
     ALL,
     BACHBOT_2016,
     CATEGORIES,

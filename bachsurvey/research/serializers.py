@@ -9,7 +9,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from bachsurvey.models import AgeGroup, Category, Experience
-from bachsurvey.stats import EXCLUSION_RULES, Exclusions
+from bachsurvey.research.stats import EXCLUSION_RULES, Exclusions
 
 # --- input ---------------------------------------------------------------------------------------
 

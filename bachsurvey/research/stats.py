@@ -27,7 +27,7 @@ from typing import Any
 from scipy.stats import binomtest, norm
 from statsmodels.stats.proportion import proportion_confint
 
-from bachsurvey.stats_model import fit_mixed_model, unfitted
+from bachsurvey.research.stats_model import fit_mixed_model, unfitted
 
 CATEGORIES: tuple[str, ...] = ("S", "A", "T", "B", "AT", "ATB", "SATB")
 EXPERIENCES: tuple[str, ...] = ("novice", "intermediate", "advanced", "expert")

@@ -16,9 +16,10 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from bachsurvey import plots, research, session
-from bachsurvey.research_serializers import ExclusionQuery
-from bachsurvey.stats import ALL, BACHBOT_2016, CATEGORIES, EXCLUSION_RULES, EXPERIENCES
+from bachsurvey import session
+from bachsurvey.research import plots, records, role
+from bachsurvey.research.serializers import ExclusionQuery
+from bachsurvey.research.stats import ALL, BACHBOT_2016, CATEGORIES, EXCLUSION_RULES, EXPERIENCES
 
 View = Callable[..., HttpResponse]
 
@@ -26,7 +27,7 @@ View = Callable[..., HttpResponse]
 def researcher_required(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if research.is_researcher(request.user):
+        if role.is_researcher(request.user):
             return view(request, *args, **kwargs)
         if request.user.is_authenticated or session.bound_participant_id(request):
             return render(request, "research/forbidden.html", status=403)
@@ -66,7 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     query = ExclusionQuery(data=request.GET)
     if not query.is_valid():
         return HttpResponseBadRequest("Exclusion options must be on or off.")
-    result, kept = research.summary(query.exclusions())
+    result, kept = records.summary(query.exclusions())
     context = {
         "overall": result["overall"],
         "result_items": result["items"],

@@ -21,15 +21,16 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bachsurvey import research, session
-from bachsurvey.research_serializers import (
+from bachsurvey import session
+from bachsurvey.research import exports, records, role
+from bachsurvey.research.serializers import (
     AnswerRowOutput,
     DetailOutput,
     ExclusionQuery,
     ItemsOutput,
     SummaryOutput,
 )
-from bachsurvey.stats import Exclusions
+from bachsurvey.research.stats import Exclusions
 
 REFUSALS = {
     401: OpenApiResponse(DetailOutput, description="no credentials"),
@@ -48,7 +49,7 @@ class IsResearcher(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         if request.user and request.user.is_authenticated:
-            return research.is_researcher(request.user)
+            return role.is_researcher(request.user)
         if session.bound_participant_id(request._request):
             raise PermissionDenied("Quiz participants may not see the results.")
         return False  # anonymous: DRF answers 401 with WWW-Authenticate: Token
@@ -85,7 +86,7 @@ class SummaryApi(ResearcherApi):
         summary="The statistics: cells, items, mixed model, exclusions",
     )
     def get(self, request: Request) -> Response:
-        result, _ = research.summary(exclusions_from(request))
+        result, _ = records.summary(exclusions_from(request))
         return Response(SummaryOutput(result).data)
 
 
@@ -96,8 +97,8 @@ class ItemsApi(ResearcherApi):
         summary="Per item: how often its generated sample fooled listeners, with provenance",
     )
     def get(self, request: Request) -> Response:
-        result, _ = research.summary(exclusions_from(request), fit_model=False)
-        provenance = research.item_provenance(item["item_id"] for item in result["items"])
+        result, _ = records.summary(exclusions_from(request), fit_model=False)
+        provenance = records.item_provenance(item["item_id"] for item in result["items"])
         items = [{**item, **provenance[item["item_id"]]} for item in result["items"]]
         payload = {"exclusions": result["exclusions"], "n": result["n"], "items": items}
         return Response(ItemsOutput(payload).data)
@@ -105,8 +106,8 @@ class ItemsApi(ResearcherApi):
 
 def stream_export(fmt: str) -> StreamingHttpResponse:
     """The export as an attachment; rows are read from the database as the body is sent."""
-    content_type = research.EXPORT_FORMATS[fmt][1]
-    response = StreamingHttpResponse(research.export_chunks(fmt), content_type=content_type)
+    content_type = exports.EXPORT_FORMATS[fmt][1]
+    response = StreamingHttpResponse(exports.export_chunks(fmt), content_type=content_type)
     stamp = timezone.now().strftime("%Y%m%d-%H%M%S")
     response["Content-Disposition"] = f'attachment; filename="bach-or-bot-answers-{stamp}.{fmt}"'
     response["Cache-Control"] = "private, no-store"

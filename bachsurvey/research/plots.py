@@ -23,7 +23,7 @@ import matplotlib.dates as mdates  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
-from bachsurvey.stats import ALL, BACHBOT_2016, CATEGORIES, EXPERIENCES, AnswerRecord  # noqa: E402
+from bachsurvey.research.stats import ALL, BACHBOT_2016, CATEGORIES, EXPERIENCES, AnswerRecord  # noqa: E402
 
 INK = "#1f1b16"
 MUTED = "#5b544b"
