@@ -16,17 +16,12 @@ others' quizzes would reveal; the statistics report accuracy with Bach on each s
 
 from __future__ import annotations
 
-import hashlib
 import random
 import secrets
-import shutil
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from pathlib import Path
 
-from django.conf import settings
 from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, F, Q
@@ -38,10 +33,7 @@ from bachsurvey.models import (
     Answer,
     Assignment,
     Category,
-    Chorale,
-    Clip,
     Participant,
-    Question,
     Side,
     new_media_key,
 )
@@ -96,10 +88,6 @@ class AlreadyAnswered(SurveyError):
 
 class OutOfOrder(SurveyError):
     code = "out_of_order"
-
-
-class InvalidContent(SurveyError):
-    code = "invalid_content"
 
 
 # --- drawing a quiz ------------------------------------------------------------------------------
@@ -416,89 +404,3 @@ def results(quiz: Quiz) -> Results:
         everyone_answered=sum(c.everyone_answered for c in categories),
         score_distribution=distribution,
     )
-
-
-# --- content: chorales, clips, questions (used by seed_demo, later by generation batches) -------
-
-
-def opaque_name(suffix: str) -> str:
-    """A random file name, as composer.render.opaque_name (not imported: it loads music21)."""
-    return secrets.token_hex(16) + suffix
-
-
-def store_media(source: Path, folder: str, name: str | None = None) -> str:
-    """Copy ``source`` to MEDIA_ROOT/folder/ under ``name`` (default: a fresh opaque name).
-
-    Returns the storage name. An existing file of the same size is left alone (re-seeding).
-    """
-    name = f"{folder}/{name or opaque_name(source.suffix)}"
-    target = Path(settings.MEDIA_ROOT) / name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if not target.is_file() or target.stat().st_size != source.stat().st_size:
-        shutil.copyfile(source, target)
-    return name
-
-
-def add_clip(
-    *,
-    chorale: Chorale,
-    frame_start: int,
-    frame_end: int,
-    audio: str,
-    score: str,
-    duration_s: float,
-    transpose: int = 0,
-) -> Clip:
-    """A clip whose audio and score are already stored (names relative to MEDIA_ROOT).
-
-    The audio file's size and hash are read now: the server counts the bytes it sends of a clip
-    against its size, and the hash finds identical audio behind two questions.
-    """
-    if not 0 <= frame_start < frame_end <= chorale.frames:
-        raise InvalidContent(f"bad frame span {frame_start}..{frame_end}")
-    path = Path(settings.MEDIA_ROOT) / audio
-    if not path.is_file():
-        raise InvalidContent(f"audio file {audio} is not in MEDIA_ROOT")
-    data = path.read_bytes()
-    return Clip.objects.create(
-        chorale=chorale,
-        frame_start=frame_start,
-        frame_end=frame_end,
-        audio=audio,
-        score=score,
-        duration_s=duration_s,
-        transpose=transpose,
-        audio_bytes=len(data),
-        audio_sha256=hashlib.sha256(data).hexdigest(),
-    )
-
-
-def add_question(
-    *, category: str, clip_real: Clip, clip_generated: Clip, live: bool = False
-) -> Question:
-    """A question, checked: one real and one generated clip of equal length, matching mask."""
-    if not clip_real.is_real or clip_generated.is_real:
-        raise InvalidContent("a question pairs one real clip with one generated clip")
-    if clip_real.frames != clip_generated.frames:
-        raise InvalidContent(
-            f"clips differ in length ({clip_real.frames} and {clip_generated.frames} frames); "
-            "a length difference would give the answer away"
-        )
-    if clip_generated.chorale.mask != category:
-        raise InvalidContent(
-            f"a {category} question needs a chorale generated with mask {category}, "
-            f"not {clip_generated.chorale.mask}"
-        )
-    status = Question.Status.APPROVED if live else Question.Status.DRAFT
-    return Question.objects.create(
-        category=category,
-        clip_real=clip_real,
-        clip_generated=clip_generated,
-        status=status,
-        live=live,
-    )
-
-
-def retire_questions(questions: Iterable[Question]) -> int:
-    """Take questions off the quiz; they stay for the answers already given to them."""
-    return Question.objects.filter(pk__in=[q.pk for q in questions]).update(live=False)

@@ -124,7 +124,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 
-# --- Generation batches (bachsurvey.batches, run by the Celery task generate_batch) ---
+# --- Generation batches (bachsurvey.generation.batches, run by the Celery task generate_batch) ---
 _CHECKPOINTS = BASE_DIR / "composer" / "checkpoints"
 
 

@@ -19,8 +19,9 @@ from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
-from bachsurvey import celery_app, services
+from bachsurvey import celery_app
 from bachsurvey.env import cache_from_url
+from bachsurvey.generation import content
 from bachsurvey.models import Category, Chorale, Question
 from tests.bachsurvey import research_data
 from tests.bachsurvey.worker import BROKER_URL, Worker
@@ -75,7 +76,7 @@ def make_question(media_root: Path) -> Callable[..., Question]:
         )
         for chorale in (real, generated):
             clips.append(
-                services.add_clip(
+                content.add_clip(
                     chorale=chorale,
                     frame_start=0,
                     frame_end=frames,
@@ -84,7 +85,7 @@ def make_question(media_root: Path) -> Callable[..., Question]:
                     duration_s=frames * 0.125 + 1,
                 )
             )
-        return services.add_question(
+        return content.add_question(
             category=category, clip_real=clips[0], clip_generated=clips[1], live=live
         )
 

@@ -14,7 +14,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
 
-from bachsurvey import generation
+from bachsurvey.generation import music
 from bachsurvey.models import Clip, Question
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_a_shared_clip_a_moved_key_and_a_cut_cadence_are_each_found(
     real = demo[3].clip_real
     tokens, start = real.chorale.tokens, real.frame_start
     ends = range(real.frame_end - 1, start, -1)
-    cut = next(end for end in ends if not generation.ends_on_fermata(tokens, start, end))
+    cut = next(end for end in ends if not music.ends_on_fermata(tokens, start, end))
     Clip.objects.filter(pk=real.pk).update(frame_end=cut)
     status, report, text = audit_json()
     assert status == 1, report["details"]["shared_excerpts"]

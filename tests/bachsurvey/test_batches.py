@@ -14,7 +14,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from bachsurvey import batches, generation, validity
+from bachsurvey.generation import jobs, music, validity
 from bachsurvey.models import Batch, Chorale, Question
 from tests.bachsurvey.worker import Worker, wait_until
 
@@ -112,7 +112,7 @@ def test_it_harmonizes_held_out_chorales(worker: Worker, checkpoint_path: Path) 
 
 
 def test_a_killed_worker_leaves_nothing_twice(worker: Worker, checkpoint_path: Path) -> None:
-    batch = batches.create_batch(mode="free", count=4, seed=11, frames=int(FREE_FRAMES))
+    batch = jobs.create_batch(mode="free", count=4, seed=11, frames=int(FREE_FRAMES))
     wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
     worker.kill()
     batch.refresh_from_db()
@@ -167,12 +167,10 @@ def test_no_clip_opens_with_silence() -> None:
     # BWV 248.64-6: the voices rest for four bars while the orchestra plays; BWV 339 has a pickup
     # rest. No window of either may open on that silence (the generated side is held to the same
     # rule by sample_valid).
-    tokens, _ = generation.corpus()
-    assert generation.begins_silent(tokens["bwv248.64-6"]) and generation.begins_silent(
-        tokens["bwv339"]
-    )
-    windows = generation.bach_windows(tokens)
+    tokens, _ = music.corpus()
+    assert music.begins_silent(tokens["bwv248.64-6"]) and music.begins_silent(tokens["bwv339"])
+    windows = music.bach_windows(tokens)
     for frames in (32, 64):
         for window in windows.of_length(frames):
-            excerpt = generation.window_tokens(tokens[window.source], window.start, window.end)
-            assert not generation.begins_silent(excerpt), window
+            excerpt = music.window_tokens(tokens[window.source], window.start, window.end)
+            assert not music.begins_silent(excerpt), window

@@ -11,7 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
-from bachsurvey import validity
+from bachsurvey.generation import validity
 from bachsurvey.models import Batch, Chorale, Clip, Question
 
 pytestmark = pytest.mark.django_db

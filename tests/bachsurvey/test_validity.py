@@ -15,7 +15,7 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 from django.utils import timezone
 
-from bachsurvey import batches, validity
+from bachsurvey.generation import review, validity
 from bachsurvey.models import Assignment, Batch, Clip, Participant, Question
 
 pytestmark = pytest.mark.django_db
@@ -49,9 +49,9 @@ def live(question: Question) -> bool:
 
 def test_an_overlapping_bach_excerpt_is_refused_and_named(draft: Any) -> None:
     first = draft("bwv9001.1", 0, 32)
-    assert batches.approve(Question.objects.filter(pk=first.pk)).approved == 1
+    assert review.approve(Question.objects.filter(pk=first.pk)).approved == 1
     overlapping, apart, elsewhere = draft("bwv9001.1", 16, 48), draft("bwv9001.1", 32, 64), draft()
-    approval = batches.approve(
+    approval = review.approve(
         Question.objects.filter(pk__in=[overlapping.pk, apart.pk, elsewhere.pk])
     )
     assert approval.approved == 2 and not live(overlapping) and live(apart) and live(elsewhere)
@@ -62,26 +62,26 @@ def test_an_overlapping_bach_excerpt_is_refused_and_named(draft: Any) -> None:
 
 def test_the_same_audio_under_another_name_is_refused(draft: Any, media_root: Path) -> None:
     first, second = draft(), draft()
-    batches.approve(Question.objects.filter(pk=first.pk))
+    review.approve(Question.objects.filter(pk=first.pk))
     clip = second.clip_generated  # its file, byte for byte the live question's Bach clip
     (media_root / clip.audio.name).write_bytes(
         (media_root / first.clip_real.audio.name).read_bytes()
     )
     Clip.objects.filter(pk=clip.pk).update(audio_sha256=first.clip_real.audio_sha256)
-    approval = batches.approve(Question.objects.filter(pk=second.pk))
+    approval = review.approve(Question.objects.filter(pk=second.pk))
     assert approval.approved == 0 and "an audio file" in approval.messages()[0]
     assert str(first.pk) in approval.messages()[0]
 
 
 def test_two_drafts_approved_together_cannot_share_bach(draft: Any) -> None:
     a, b = draft("bwv9002.1", 0, 32), draft("bwv9002.1", 0, 32)
-    approval = batches.approve(Question.objects.filter(pk__in=[a.pk, b.pk]))
+    approval = review.approve(Question.objects.filter(pk__in=[a.pk, b.pk]))
     assert approval.approved == 1 and live(a) != live(b)
 
 
 def test_the_admin_says_what_it_refused(admin_client: Client, draft: Any) -> None:
     first = draft("bwv9003.1")
-    batches.approve(Question.objects.filter(pk=first.pk))
+    review.approve(Question.objects.filter(pk=first.pk))
     clash = draft("bwv9003.1")
     response = admin_client.post(
         "/admin/bachsurvey/question/",
@@ -90,9 +90,9 @@ def test_the_admin_says_what_it_refused(admin_client: Client, draft: Any) -> Non
     )
     page = response.content.decode()
     assert "0 approved and live" in page and f"live question {first.pk}" in page
-    review = admin_client.post(f"/admin/bachsurvey/question/{clash.pk}/review/",
-                               {"decision": "approve"}, follow=True).content.decode()  # fmt: skip
-    assert "Nothing changed" in review and str(first.pk) in review and not live(clash)
+    page = admin_client.post(f"/admin/bachsurvey/question/{clash.pk}/review/",
+                             {"decision": "approve"}, follow=True).content.decode()  # fmt: skip
+    assert "Nothing changed" in page and str(first.pk) in page and not live(clash)
 
 
 def test_approve_batch_approves_the_drafts_and_names_what_it_refuses(
@@ -122,7 +122,7 @@ def test_approve_batch_refuses_an_unfinished_or_unknown_batch(batch: Batch) -> N
 def test_held_excerpts_are_what_a_new_batch_must_avoid(draft: Any) -> None:
     draft("bwv9005.1")
     rejected, served = draft("bwv9006.1"), draft("bwv9007.1")
-    batches.reject(Question.objects.filter(pk__in=[rejected.pk, served.pk]))
+    review.reject(Question.objects.filter(pk__in=[rejected.pk, served.pk]))
     held = {e.source for e in validity.held_excerpts()}
     assert "bwv9005.1" in held and "bwv9006.1" not in held and "bwv9007.1" not in held
     # A question that was ever served holds its excerpt even once rejected: answers told
@@ -134,7 +134,7 @@ def test_held_excerpts_are_what_a_new_batch_must_avoid(draft: Any) -> None:
 
 @pytest.mark.parametrize("count", [1, 2, 5, 16, 64, 101])
 def test_a_batch_stores_bach_first_for_exactly_half_its_pieces(count: int) -> None:
-    from bachsurvey.pieces import bach_first
+    from bachsurvey.generation.pieces import bach_first
 
     for seed in (0, 7):
         firsts = [bach_first(seed, count, index) for index in range(count)]

@@ -31,7 +31,7 @@ from typing import Any
 from django.conf import settings
 from statsmodels.stats.proportion import proportion_confint
 
-from bachsurvey import generation, validity
+from bachsurvey.generation import music, validity
 from bachsurvey.models import Category, Chorale, Clip, Question
 
 # Beyond these a pair differs by more than the render path allows (it aims at equal lengths to
@@ -68,7 +68,7 @@ def _measure(clip: Clip) -> dict[str, float]:
     path = Path(settings.MEDIA_ROOT) / clip.audio.name
     cache_key = clip.audio_sha256 or f"{clip.audio.name}:{path.stat().st_mtime_ns}"
     if cache_key not in _measured:
-        _measured[cache_key] = generation.measure_audio(path)
+        _measured[cache_key] = music.measure_audio(path)
     return _measured[cache_key]
 
 
@@ -82,7 +82,7 @@ def _facts(
             f"({settings.MEDIA_ROOT})"
         )
     if (key_from.pk, clip.transpose) not in keys:
-        keys[key_from.pk, clip.transpose] = generation.placed_key(key_from.tokens, clip.transpose)
+        keys[key_from.pk, clip.transpose] = music.placed_key(key_from.tokens, clip.transpose)
     measured = _measure(clip)
     chorale = clip.chorale
     return ClipFacts(
@@ -91,9 +91,7 @@ def _facts(
         lufs=measured["lufs"],
         kbps=measured["kbps"],
         bytes=clip.audio_bytes or path.stat().st_size,
-        ends_on_fermata=generation.ends_on_fermata(
-            chorale.tokens, clip.frame_start, clip.frame_end
-        ),
+        ends_on_fermata=music.ends_on_fermata(chorale.tokens, clip.frame_start, clip.frame_end),
         key=keys[key_from.pk, clip.transpose],
         backs=backs,
         mtime=path.stat().st_mtime,

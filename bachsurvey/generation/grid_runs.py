@@ -1,4 +1,5 @@
-"""The hyperparameter grid search on the `gpu` queue: one GridRun row and one task per setting.
+"""The hyperparameter grid search on the `gpu` queue: one GridRun row and one task per setting
+(made and queued by bachsurvey.generation.jobs.start_grid).
 
 composer.grid does the work (`run_configuration` trains one configuration); this module stores
 its results row, so the admin shows the search as one table, and writes composer's results.csv
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -20,22 +20,6 @@ from bachsurvey.models import Batch, GridRun
 logger = logging.getLogger(__name__)
 Status = Batch.Status
 RESULT_FIELDS = ("best_validation_loss", "best_epoch", "epochs_run", "seconds", "run_dir")
-
-
-def start_grid(grid_file: dict[str, Any], name: str) -> list[GridRun]:
-    """One pending row per configuration of ``grid_file``, each queued once committed."""
-    from bachsurvey import tasks
-    from composer.grid import configurations
-
-    runs = configurations(grid_file)  # ValueError on an unknown setting, before anything runs
-    with transaction.atomic():
-        rows = [
-            GridRun.objects.create(grid=name, index=i, settings=config)
-            for i, config in enumerate(runs)
-        ]
-        for row in rows:
-            tasks.run_grid_configuration.delay_on_commit(row.pk)
-    return rows
 
 
 def run_dir(row: GridRun) -> Path:

@@ -21,8 +21,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
-from bachsurvey import generation, services
-from bachsurvey.generation import RenderedClip
+from bachsurvey.generation import content, music
+from bachsurvey.generation.music import RenderedClip
 from bachsurvey.models import Batch, Chorale, Clip
 
 
@@ -52,8 +52,8 @@ def media_dirs() -> tuple[Path, Path]:
 
 
 def render(tokens: list[str], window: tuple[int, int], shift: int) -> RenderedClip:
-    excerpt = generation.window_tokens(tokens, *window)
-    return generation.render_clip(excerpt, shift, *media_dirs())
+    excerpt = music.window_tokens(tokens, *window)
+    return music.render_clip(excerpt, shift, *media_dirs())
 
 
 def discard(rendered: list[RenderedClip]) -> None:
@@ -67,7 +67,7 @@ def clip_row(
 ) -> Clip:
     root = Path(settings.MEDIA_ROOT)
     start, end = window or (0, rendered.frames)
-    return services.add_clip(
+    return content.add_clip(
         chorale=chorale,
         frame_start=start,
         frame_end=end,
@@ -84,7 +84,7 @@ def real_chorale(source: str, tokens: list[str]) -> Chorale:
         kind=Chorale.Kind.REAL,
         batch=None,
         source=source,
-        defaults={"tokens": tokens, "frames": generation.frames_of(tokens)},
+        defaults={"tokens": tokens, "frames": music.frames_of(tokens)},
     )
     return chorale
 
@@ -93,7 +93,7 @@ def bach_first(seed: int, count: int, index: int) -> bool:
     """Whether piece ``index`` of a ``count``-piece batch stores its Bach clip first: true for
     ``count // 2`` of them, drawn by a seeded permutation."""
     order = list(range(count))
-    random.Random(generation.derive_seed(seed, "order")).shuffle(order)
+    random.Random(music.derive_seed(seed, "order")).shuffle(order)
     return order[index] < count // 2
 
 
@@ -119,7 +119,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
     try:
         for side in sides:
             rendered[side] = render(*sources[side], piece.shift)
-        report = generation.style(piece.tokens)
+        report = music.style(piece.tokens)
         with transaction.atomic():
             owners = {
                 "real": real_chorale(piece.source, piece.real_tokens),
@@ -128,7 +128,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
                     batch=batch,
                     index=piece.index,
                     tokens=piece.tokens,
-                    frames=generation.frames_of(piece.tokens),
+                    frames=music.frames_of(piece.tokens),
                     source=piece.source if batch.mode == Batch.Mode.HARMONIZE else "",
                     mask=batch.voices,
                     checkpoint=checkpoint_label,
@@ -142,7 +142,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
                 side: clip_row(owners[side], rendered[side], sources[side][1], piece.shift)
                 for side in sides
             }
-            services.add_question(
+            content.add_question(
                 category=batch.voices, clip_real=clips["real"], clip_generated=clips["generated"]
             )
     except IntegrityError:

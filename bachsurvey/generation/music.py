@@ -1,9 +1,9 @@
 """Model output into survey material: load a checkpoint, sample, harmonize, cut, render, report.
 
-Shared by generation batches (bachsurvey.pieces, run by the generate_batch task) and the demo
-fixtures (build_demo_fixtures). Nothing here touches the database. composer, and with it torch
-and music21, is imported inside the functions, so importing this module costs the web process
-nothing.
+Shared by generation batches (bachsurvey.generation.pieces, run by the generate_batch task) and
+the demo fixtures (build_demo_fixtures). Nothing here touches the database. composer, and with it
+torch and music21, is imported inside the functions, so importing this module costs the web
+process nothing.
 """
 
 from __future__ import annotations
