@@ -1,43 +1,4 @@
-"""The Django admin, as Django finds it (bachsurvey.admin): the survey's data, read-only, and
-the pages of generation (bachsurvey.generation.admin, registered on import).
+"""The Django admin, where Django looks for it: each room registers its own pages on import."""
 
-Answers and participants are read-only, as edits would corrupt the data.
-"""
-
-from __future__ import annotations
-
-from django.contrib import admin
-from django.http import HttpRequest
-
-from bachsurvey.generation import admin as generation_admin  # noqa: F401 (registers its pages)
-from bachsurvey.models import Answer, Assignment, Participant
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
-        return False
-
-
-class AssignmentInline(admin.TabularInline):
-    model = Assignment
-    fields = ["position", "question", "bach_side"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-
-@admin.register(Participant)
-class ParticipantAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "age_group", "experience", "finished_at", "withdrawn_at"]
-    list_filter = ["age_group", "experience"]
-    inlines = [AssignmentInline]
-
-
-@admin.register(Answer)
-class AnswerAdmin(ReadOnlyAdmin):
-    list_display = ["id", "assignment", "choice", "correct", "response_ms", "created_at"]
-    list_filter = ["correct", "assignment__question__category"]
-    list_select_related = ["assignment__participant", "assignment__question"]
+from bachsurvey.generation import admin as generation_admin  # noqa: F401
+from bachsurvey.quiz import admin as quiz_admin  # noqa: F401

@@ -21,7 +21,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bachsurvey import session
+from bachsurvey.quiz import session
 from bachsurvey.research import exports, records, role
 from bachsurvey.research.serializers import (
     AnswerRowOutput,

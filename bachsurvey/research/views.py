@@ -16,7 +16,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from bachsurvey import session
+from bachsurvey.quiz import session
 from bachsurvey.research import plots, records, role
 from bachsurvey.research.serializers import ExclusionQuery
 from bachsurvey.research.stats import ALL, BACHBOT_2016, CATEGORIES, EXCLUSION_RULES, EXPERIENCES

@@ -9,7 +9,7 @@ from bachsurvey.models import Assignment
 
 pytestmark = pytest.mark.django_db
 
-AUDIO_URL = re.compile(r"^/m/[A-Za-z0-9_-]{34}$")  # bachsurvey.clip_urls: no file name
+AUDIO_URL = re.compile(r"^/m/[A-Za-z0-9_-]{34}$")  # bachsurvey.quiz.clip_urls: no file name
 
 
 def shape(value: Any) -> Any:

@@ -1,11 +1,16 @@
-"""The quiz API's replies are its payload dicts as they are (bachsurvey.api): each must be exactly
-what the output serializer that the schema names would make of it, field for field and in order."""
+"""The quiz API's replies are its payload dicts as they are (bachsurvey.quiz.api): each must be
+exactly what the output serializer that the schema names would make of it, field for field and in
+order."""
 
 from typing import Any
 
 import pytest
 
-from bachsurvey.serializers import AnswerCreatedOutput, ParticipantCreatedOutput, ProgressOutput
+from bachsurvey.quiz.serializers import (
+    AnswerCreatedOutput,
+    ParticipantCreatedOutput,
+    ProgressOutput,
+)
 
 pytestmark = pytest.mark.django_db
 

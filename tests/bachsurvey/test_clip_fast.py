@@ -1,4 +1,5 @@
-"""bachsurvey.clip_fast: a participant's audio decided in front of Django, the same way Django does.
+"""bachsurvey.quiz.clip_fast: a participant's audio decided in front of Django, the same way
+Django does.
 
 It answers only a yes it can give alone (behind nginx, with a shared cache, for the session's own
 clip, inside the file, before the URL expires), with the headers Django's view gives and the range
@@ -14,8 +15,8 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from bachsurvey import clip_fast, clip_urls
 from bachsurvey.models import Answer, Assignment, ClipDelivery
+from bachsurvey.quiz import clip_fast, clip_urls
 from tests.bachsurvey.conftest import QuizClient
 
 pytestmark = [

@@ -16,8 +16,8 @@ from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
 
-from bachsurvey import clip_urls
 from bachsurvey.models import Answer, Assignment, ClipDelivery, Participant
+from bachsurvey.quiz import clip_urls
 from tests.bachsurvey.conftest import QuizClient
 
 pytestmark = pytest.mark.django_db

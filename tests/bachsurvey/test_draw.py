@@ -1,4 +1,4 @@
-"""services.draw_questions: the five questions of a quiz."""
+"""bachsurvey.quiz.services.draw_questions: the five questions of a quiz."""
 
 import random
 from collections import Counter
@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from bachsurvey import services
+from bachsurvey.quiz import services
 
 pytestmark = pytest.mark.django_db
 

@@ -12,10 +12,10 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import Client, RequestFactory
 
-from bachsurvey import throttles
 from bachsurvey.client import client_address
 from bachsurvey.env import cache_from_url
 from bachsurvey.models import Answer, Participant
+from bachsurvey.quiz import throttles
 from tests.bachsurvey.conftest import LOCMEM, QuizClient, settings_in_a_fresh_process
 
 

@@ -12,8 +12,8 @@ from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
-from bachsurvey import services
 from bachsurvey.models import Answer, Participant
+from bachsurvey.quiz import scores
 
 pytestmark = pytest.mark.django_db
 
@@ -63,10 +63,10 @@ def test_a_cached_snapshot_spares_the_aggregation(quiz: list, new_quiz_client) -
 
 
 def age_the_snapshot(seconds: float) -> None:
-    snapshot = cache.get(services._EVERYONE_KEY)
+    snapshot = cache.get(scores._EVERYONE_KEY)
     assert snapshot is not None
     older = dataclasses.replace(snapshot, until=snapshot.until - timedelta(seconds=seconds))
-    cache.set(services._EVERYONE_KEY, older, 3600)
+    cache.set(scores._EVERYONE_KEY, older, 3600)
 
 
 def test_a_stale_snapshot_is_renewed_by_one_request_while_others_serve_it(
@@ -82,16 +82,16 @@ def test_a_stale_snapshot_is_renewed_by_one_request_while_others_serve_it(
     second = new_quiz_client()
     data = second.started()
     assert second.answer(data["id"], data["questions"][0]["id"]).status_code == 201
-    age_the_snapshot(services.EVERYONE_CACHE_SECONDS + 1)
+    age_the_snapshot(scores.EVERYONE_CACHE_SECONDS + 1)
 
     # Another process is renewing it (it holds the refresh key): this request serves the old one
     # without aggregating.
-    assert cache.add(services._EVERYONE_REFRESH_KEY, True, 60)
+    assert cache.add(scores._EVERYONE_REFRESH_KEY, True, 60)
     with CaptureQueriesContext(connection) as queries:
         assert results(first, first_id)["everyone_answered"] == 5
     assert not [q for q in queries.captured_queries if "COUNT(" in q["sql"].upper()]
 
     # Nobody is: the first request to find it stale renews it, and takes the refresh key.
-    cache.delete(services._EVERYONE_REFRESH_KEY)
+    cache.delete(scores._EVERYONE_REFRESH_KEY)
     assert results(first, first_id)["everyone_answered"] == 6
-    assert cache.get(services._EVERYONE_REFRESH_KEY) is True
+    assert cache.get(scores._EVERYONE_REFRESH_KEY) is True

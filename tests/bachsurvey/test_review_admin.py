@@ -10,8 +10,8 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
-from bachsurvey import services
 from bachsurvey.models import Batch, GridRun, Question
+from bachsurvey.quiz import services
 
 pytestmark = pytest.mark.django_db
 

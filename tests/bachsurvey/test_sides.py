@@ -11,8 +11,8 @@ from collections import defaultdict
 import pytest
 from scipy.stats import binomtest
 
-from bachsurvey import services
 from bachsurvey.models import Assignment
+from bachsurvey.quiz import services
 
 pytestmark = pytest.mark.django_db
 

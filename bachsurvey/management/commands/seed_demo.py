@@ -10,7 +10,7 @@ question stops the load, names the clash and leaves the database as it was.
 The demo's files keep their committed (random) names. They are public in the repository along
 with the manifest, so the demo cannot hide which clip is Bach from someone who reads the source;
 the real experiment serves clips rendered by generation batches under fresh names. Participants
-never see a file name either way (bachsurvey.clip_urls).
+never see a file name either way (bachsurvey.quiz.clip_urls).
 """
 
 from __future__ import annotations

@@ -1,13 +1,13 @@
 """The JSON API the quiz page uses. Short views: check the session, call a service, respond.
 
-Replies are the ``*_payload`` dicts of bachsurvey.serializers as they are: they hold exactly the
-fields of the output serializers named in the schema, and running them through those serializers
-as well cost a busy request about a tenth of its CPU (benchmarks/load). That the two agree is
-checked by tests/bachsurvey/test_api_replies.py (each reply against its serializer) and by the
-fuzzing against the schema (tests/bachsurvey/test_api_fuzz.py).
+Replies are the ``*_payload`` dicts of bachsurvey.quiz.serializers as they are: they hold exactly
+the fields of the output serializers named in the schema, and running them through those
+serializers as well cost a busy request about a tenth of its CPU (benchmarks/load). That the two
+agree is checked by tests/bachsurvey/quiz/test_api_replies.py (each reply against its serializer)
+and by the fuzzing against the schema (tests/bachsurvey/quiz/test_api_fuzz.py).
 
 Participants are anonymous, but each is bound to the browser session that created it
-(bachsurvey.session): an id that is not this browser's own answers 404, whoever knows it.
+(bachsurvey.quiz.session): an id that is not this browser's own answers 404, whoever knows it.
 """
 
 from __future__ import annotations
@@ -29,9 +29,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
-from bachsurvey import clip_urls, quiz_rows, services, session, throttles
-from bachsurvey.parsers import SafeJSONParser, too_large
-from bachsurvey.serializers import (
+from bachsurvey.quiz import clip_urls, services, session, sql, throttles
+from bachsurvey.quiz.parsers import SafeJSONParser, too_large
+from bachsurvey.quiz.serializers import (
     AnswerCreatedOutput,
     AnswerInput,
     ErrorOutput,
@@ -148,7 +148,7 @@ class ParticipantCreateApi(ParticipantApi):
         except services.SurveyError as error:
             return refusal(error)
         session.bind(django_request, participant)
-        quiz = quiz_rows.quiz_of(participant.pk)
+        quiz = sql.quiz_of(participant.pk)
         assert quiz is not None  # created above, in a transaction that has committed
         clip_urls.remember(django_request, quiz)
         payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
@@ -161,7 +161,7 @@ class ParticipantDetailApi(ParticipantApi):
         summary="Progress, and the results once finished",
     )
     def get(self, request: Request, participant_id: str) -> Response:
-        quiz = quiz_rows.quiz_of(session.own_participant_id(request._request, participant_id))
+        quiz = sql.quiz_of(session.own_participant_id(request._request, participant_id))
         if quiz is None:
             raise Http404("No such participant.")
         return Response(progress_payload(quiz))

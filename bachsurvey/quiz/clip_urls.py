@@ -41,15 +41,15 @@ import redis
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.cache import caches
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
-from bachsurvey.models import ClipDelivery, Side
-from bachsurvey.quiz_rows import MediaRow, Quiz, datetime_param, table
+from bachsurvey.models import Side
+from bachsurvey.quiz import sql
+from bachsurvey.quiz.session import PARTICIPANT_KEY
+from bachsurvey.quiz.sql import MediaRow, Quiz
 from bachsurvey.redis_cache import ReusingRedisCache
-from bachsurvey.session import PARTICIPANT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ KEY_CHARS = 22  # models.new_media_key: 16 random bytes, URL-safe base64 without
 MAC_BYTES = 9  # 72 bits, 12 characters
 KINDS = ("audio", "score")
 URL_PREFIX = "/m/"
-_SALT = "bachsurvey.clip_urls"
+_SALT = "bachsurvey.clip_urls"  # fixed, not this module's path: URLs given out stay valid
 CLIPS_KEY = (
     "bachsurvey_clips"  # session: media_key -> [assignment id, audio A, bytes A, audio B, bytes B]
 )
@@ -214,22 +214,11 @@ def note_sent(clip: SessionClip, first_byte: int, last_byte: int) -> bool | None
 
 # --- what was sent -------------------------------------------------------------------------------
 
-_INSERT_DELIVERY = f"""INSERT INTO {table(ClipDelivery)}
-    (assignment_id, side, first_byte, last_byte, created_at) VALUES (%s, %s, %s, %s, %s)"""
-
 
 def record_delivery(assignment_id: int, side: str, first_byte: int, last_byte: int) -> None:
     """Note in the database that bytes ``first_byte..last_byte`` (inclusive) were sent (when
     no shared cache takes it: see ``note_sent``)."""
-    _insert([(assignment_id, side, first_byte, last_byte, timezone.now())])
-
-
-def _insert(rows: list[tuple]) -> None:
-    with connection.cursor() as cursor:
-        for assignment_id, side, first, last, when in rows:
-            cursor.execute(
-                _INSERT_DELIVERY, [assignment_id, side, first, last, datetime_param(when)]
-            )
+    sql.insert_deliveries([(assignment_id, side, first_byte, last_byte, timezone.now())])
 
 
 def _cached_ranges(assignment_id: int) -> list[tuple[str, int, int, datetime]]:
@@ -269,15 +258,9 @@ def served_fractions(assignment_id: int, sizes: dict[str, int]) -> dict[str, flo
     Called in the answer's transaction: the ranges the cache holds are written to ClipDelivery
     with it (a range the database has already counts once: the union is what is measured)."""
     ranges: dict[str, list[tuple[int, int]]] = {side: [] for side in Side.values}
-    _insert([(assignment_id, *sent) for sent in _cached_ranges(assignment_id)])
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT side, first_byte, last_byte FROM {table(ClipDelivery)} "
-            "WHERE assignment_id = %s",
-            [assignment_id],
-        )
-        for side, first, last in cursor.fetchall():
-            ranges[side].append((first, last))
+    sql.insert_deliveries([(assignment_id, *sent) for sent in _cached_ranges(assignment_id)])
+    for side, first, last in sql.delivered_ranges(assignment_id):
+        ranges[side].append((first, last))
     return {
         side: round(min(covered_bytes(ranges[side]) / sizes[side], 1.0), 4)
         if sizes.get(side)

@@ -4,7 +4,7 @@ Both sides of a question get the same headers: type, length, range, and a fixed 
 nothing of the file (no Last-Modified, no ETag, no file name). Behind nginx
 (MEDIA_ACCEL_REDIRECT) the application only decides, and nginx sends the bytes from its internal
 location (deploy/nginx.conf), adding CSP and nosniff there. Shared by the Django views and the
-WSGI fast path of participants' audio (bachsurvey.clip_fast).
+WSGI fast path of participants' audio (bachsurvey.quiz.clip_fast).
 """
 
 from __future__ import annotations

@@ -1,13 +1,18 @@
-"""The quiz API's busy reads as plain rows, one SQL statement each: the live questions a quiz
-is drawn from, a participant's quiz, and what one of its clip URLs opens.
+"""All the hand-written SQL of bachsurvey: the quiz's busy reads as plain rows, one statement
+each (the live questions a quiz is drawn from, a participant's quiz, what one of its clip URLs
+opens), and its busy writes (a start's assignments, an answer, the clip bytes sent).
 
-A quiz start reads the live pool; every quiz request (start, answer, progress) reads the
-participant's five questions with their clips and answers. Through the ORM those reads were
-built into SQL (``select_related`` over five or six tables) and into model instances on every
-request: on an answer about 1.5 ms of CPU, the largest part of its time in the web process under
-load (benchmarks/load); a start built a model instance for every live question. Written out,
-each costs about 0.1 ms. Table names come from the models' metadata; the tests of the API and
-the services run every branch of this SQL against PostgreSQL.
+Why it exists: a quiz start reads the live pool; every quiz request (start, answer, progress)
+reads the participant's five questions with their clips and answers. Through the ORM those
+queries (``select_related`` over five or six tables) and their model instances were built on
+every request: on an answer about 1.5 ms of CPU, the largest part of its time in the web process
+under load, and a start built a model instance for every live question. Written out, each costs
+about 0.1 ms; with the inserts written out too, a request's CPU roughly halved (README,
+"Benchmarks": the load benchmark, benchmarks/load). Everything else goes through the ORM.
+
+The SQL is portable (PostgreSQL, and SQLite for a fresh checkout); table names come from the
+models' metadata. The tests of the API and the services run every branch of it against
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,7 +27,17 @@ from django.db.models import Model
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from bachsurvey.models import Answer, Assignment, Batch, Chorale, Clip, Participant, Question, Side
+from bachsurvey.models import (
+    Answer,
+    Assignment,
+    Batch,
+    Chorale,
+    Clip,
+    ClipDelivery,
+    Participant,
+    Question,
+    Side,
+)
 
 T = TypeVar("T")
 
@@ -70,6 +85,7 @@ _TABLES = {
     "question": table(Question),
     "clip": table(Clip),
     "answer": table(Answer),
+    "delivery": table(ClipDelivery),
 }
 
 # Nothing of a generation batch that is not done is served, whatever its questions say.
@@ -102,7 +118,7 @@ WHERE p.id = %s
 ORDER BY a.position
 """.format(**_TABLES)
 
-# What a clip URL opens (bachsurvey.clip_urls): the assignment's two clips and its owner.
+# What a clip URL opens (bachsurvey.quiz.clip_urls): the assignment's two clips and its owner.
 _MEDIA_SQL = """
 SELECT a.id, a.participant_id, a.bach_side, p.finished_at, answer.id,
        real.audio, real.audio_bytes, real.score,
@@ -152,7 +168,7 @@ class QuizItem:
     position: int
     category: str
     bach_side: str  # "A" or "B"
-    media_key: str  # the stem of this assignment's clip URLs (bachsurvey.clip_urls)
+    media_key: str  # the stem of this assignment's clip URLs (bachsurvey.quiz.clip_urls)
     audio: dict[str, str]  # side -> the clip's audio file (a storage name; never sent out)
     audio_bytes: dict[str, int]  # side -> size of the clip's audio file
     choice: str | None  # None until answered
@@ -250,3 +266,87 @@ def media_row(media_key: str) -> MediaRow | None:
         audio_bytes=_by_side(bach, row[6], row[9]),
         score=_by_side(bach, row[7], row[10]),
     )
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+_INSERT_ASSIGNMENT = """INSERT INTO {assignment}
+    (participant_id, question_id, position, bach_side, media_key) VALUES """.format(**_TABLES)
+
+_INSERT_ANSWER = """INSERT INTO {answer}
+    (assignment_id, choice, correct, response_ms, elapsed_ms, plays, heard_fully, served,
+     server_elapsed_ms, created_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+""".format(**_TABLES)
+
+_INSERT_DELIVERY = """INSERT INTO {delivery}
+    (assignment_id, side, first_byte, last_byte, created_at) VALUES (%s, %s, %s, %s, %s)
+""".format(**_TABLES)
+
+_DELIVERED_SQL = """SELECT side, first_byte, last_byte FROM {delivery}
+WHERE assignment_id = %s""".format(**_TABLES)
+
+
+_JSON = Answer._meta.get_field("plays")  # how a JSONField's value goes to this database
+
+
+def _json(value: object) -> object:
+    return _JSON.get_db_prep_value(value, connection)
+
+
+def insert_assignments(participant_id: object, rows: list[tuple[object, int, str, str]]) -> None:
+    """The participant's assignments: (question id, position, Bach's side, media key) each."""
+    participant = uuid_param(participant_id)
+    values = [
+        value
+        for question_id, position, side, media_key in rows
+        for value in (participant, uuid_param(question_id), position, side, media_key)
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_ASSIGNMENT + ", ".join(["(%s, %s, %s, %s, %s)"] * len(rows)), values)
+
+
+def insert_answer(
+    *,
+    assignment_id: int,
+    choice: str,
+    correct: bool,
+    response_ms: int,
+    elapsed_ms: int | None,
+    plays: dict[str, int],
+    heard_fully: dict[str, bool],
+    served: dict[str, float | None],
+    server_elapsed_ms: int,
+    created_at: datetime,
+) -> None:
+    """One answer; IntegrityError when the assignment has one already (its unique constraint)."""
+    values = [
+        assignment_id,
+        choice,
+        correct,
+        response_ms,
+        elapsed_ms,
+        _json(plays),
+        _json(heard_fully),
+        _json(served),
+        server_elapsed_ms,
+        datetime_param(created_at),
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT_ANSWER, values)
+
+
+def insert_deliveries(rows: list[tuple[int, str, int, int, datetime]]) -> None:
+    """Clip bytes sent: (assignment id, side, first byte, last byte, when) each."""
+    with connection.cursor() as cursor:
+        for assignment_id, side, first, last, when in rows:
+            cursor.execute(
+                _INSERT_DELIVERY, [assignment_id, side, first, last, datetime_param(when)]
+            )
+
+
+def delivered_ranges(assignment_id: int) -> list[tuple[str, int, int]]:
+    """The byte ranges sent of an assignment's clips: (side, first byte, last byte) each."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DELIVERED_SQL, [assignment_id])
+        return cursor.fetchall()

@@ -4,9 +4,9 @@ Ten of a participant's eighteen requests are for audio. Behind nginx, Django onl
 have a clip and nginx sends it (X-Accel-Redirect), yet a request through Django's handler and
 middleware that did nothing else still cost the load benchmark more than a quarter of its
 answers per second. So ``wrap`` puts this in front of Django's WSGI application: a GET or HEAD
-of an audio URL (``/m/<token>``, bachsurvey.clip_urls) whose session holds the clip is checked
+of an audio URL (``/m/<token>``, bachsurvey.quiz.clip_urls) whose session holds the clip is checked
 against the session and the shared cache, its range noted there, and answered for nginx to
-complete, with the headers Django would give (bachsurvey.clip_files).
+complete, with the headers Django would give (bachsurvey.quiz.clip_files).
 
 It answers only when it can decide alone and the answer is yes; everything else goes on to
 Django (views.assignment_media), which decides the same way from the database: no
@@ -23,7 +23,7 @@ from typing import Any
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
-from bachsurvey import clip_files, clip_urls
+from bachsurvey.quiz import clip_files, clip_urls
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 

@@ -25,8 +25,8 @@ from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
-from bachsurvey import session
 from bachsurvey.client import client_address
+from bachsurvey.quiz import session
 
 logger = logging.getLogger(__name__)
 

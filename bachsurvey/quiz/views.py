@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
-from bachsurvey import clip_files, clip_urls, quiz_rows, session
 from bachsurvey.models import AgeGroup, Category, Experience
+from bachsurvey.quiz import clip_files, clip_urls, session, sql
 
 
 @require_safe
@@ -41,7 +41,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @require_safe
 def assignment_media(request: HttpRequest, token: str) -> HttpResponse:
-    """A clip's audio or score through its participant's own URL (bachsurvey.clip_urls).
+    """A clip's audio or score through its participant's own URL (bachsurvey.quiz.clip_urls).
 
     404 for anything that is not this browser's participant's own, live URL: a forged token,
     another browser, a withdrawn participant, a score before its answer, an expired URL.
@@ -64,7 +64,7 @@ def assignment_media(request: HttpRequest, token: str) -> HttpResponse:
         if still_open:
             return response
     # No shared cache, a score, a session that does not hold the clip, or a cache that failed.
-    row = quiz_rows.media_row(grant.media_key)
+    row = sql.media_row(grant.media_key)
     if (
         row is None
         or str(row.participant_id) != session.bound_participant_id(request)

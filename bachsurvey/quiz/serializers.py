@@ -3,7 +3,7 @@
 Output is built from plain dicts by the ``*_payload`` functions below, so that what a question
 shows before it is answered is written in exactly one place: a label and an audio URL per clip,
 the same fields in the same order for both sides, and nothing else (no clip id, duration, file
-size or score). The URLs are this assignment's own (bachsurvey.clip_urls), never file names.
+size or score). The URLs are this assignment's own (bachsurvey.quiz.clip_urls), never file names.
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from bachsurvey import clip_urls, services
 from bachsurvey.models import AgeGroup, Experience, Side
-from bachsurvey.quiz_rows import Quiz, QuizItem
+from bachsurvey.quiz import clip_urls, scores, services
+from bachsurvey.quiz.sql import Quiz, QuizItem
 
 # --- input ---------------------------------------------------------------------------------------
 
@@ -188,10 +188,10 @@ def progress_payload(quiz: Quiz) -> dict[str, Any]:
 
 
 def results_payload(quiz: Quiz) -> dict[str, Any]:
-    results = services.results(quiz)
+    figures = scores.results(quiz)
     return {
-        **{k: v for k, v in vars(results).items() if k != "categories"},
+        **{k: v for k, v in vars(figures).items() if k != "categories"},
         "categories": [
-            {**vars(c), "everyone_accuracy": c.everyone_accuracy} for c in results.categories
+            {**vars(c), "everyone_accuracy": c.everyone_accuracy} for c in figures.categories
         ],
     }
