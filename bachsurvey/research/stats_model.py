@@ -169,60 +169,77 @@ def fit_mixed_model(
     _, participants = np.unique(np.asarray(participant_ids, dtype=str), return_inverse=True)
     _, items = np.unique(np.asarray(item_ids, dtype=str), return_inverse=True)
     n_p, n_i = int(participants.max()) + 1, int(items.max()) + 1
+    shortage = _shortage(y, n_p, n_i)
+    if shortage is not None:
+        return unfitted("not_enough_data", shortage, n, n_p, n_i)
+    z, ident = _design(participants, items)
+    try:
+        fitted = _fit(y, z, ident, n_p, n_i, seed)
+    except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as error:
+        note = f"The mixed model could not be fitted: {error}"
+        return unfitted("failed", note, n, n_p, n_i)
+    if isinstance(fitted, str):
+        return unfitted("not_converged", fitted, n, n_p, n_i)
+    result, b0, sd = fitted
+    if not np.isfinite(b0) or not np.isfinite(sd):
+        return unfitted("failed", "The mixed model gave a non-finite estimate.", n, n_p, n_i)
+    return _report(result, b0, sd, unfitted("ok", "", n, n_p, n_i))
 
+
+def _shortage(y: np.ndarray, n_p: int, n_i: int) -> str | None:
+    """Why there is not enough data for the model, or None."""
     short = []
     if n_p < MIN_PARTICIPANTS:
         short.append(f"{n_p} participants (need {MIN_PARTICIPANTS})")
     if n_i < MIN_ITEMS:
         short.append(f"{n_i} items (need {MIN_ITEMS})")
-    if n < MIN_ANSWERS:
-        short.append(f"{n} answers (need {MIN_ANSWERS})")
+    if len(y) < MIN_ANSWERS:
+        short.append(f"{len(y)} answers (need {MIN_ANSWERS})")
     if short:
-        note = "Not enough data for the mixed model: " + ", ".join(short) + "."
-        return unfitted("not_enough_data", note, n, n_p, n_i)
+        return "Not enough data for the mixed model: " + ", ".join(short) + "."
     if y.min() == y.max():
-        note = (
+        return (
             "Not enough data for the mixed model: every answer is "
             + ("correct" if y[0] else "wrong")
             + ", so the intercept is not identified."
         )
-        return unfitted("not_enough_data", note, n, n_p, n_i)
+    return None
 
-    z, ident = _design(participants, items)
-    try:
-        model = BinomialBayesMixedGLM(
-            y,
-            np.ones((n, 1)),
-            z,
-            ident,
-            vcp_p=VC_PRIOR_SD,
-            fe_p=FE_PRIOR_SD,
-            fep_names=["Intercept"],
-            vcp_names=["participant", "item"],
-            vc_names=[f"p{k}" for k in range(n_p)] + [f"i{k}" for k in range(n_i)],
+
+def _fit(
+    y: np.ndarray, z: sparse.csr_array, ident: np.ndarray, n_p: int, n_i: int, seed: int
+) -> tuple[Any, float, float] | str:
+    """The VB fit, its intercept b0 and b0's Laplace SD; or, when the optimizer did not
+    converge, why (a non-converged fit should not become a headline)."""
+    model = BinomialBayesMixedGLM(
+        y,
+        np.ones((len(y), 1)),
+        z,
+        ident,
+        vcp_p=VC_PRIOR_SD,
+        fe_p=FE_PRIOR_SD,
+        fep_names=["Intercept"],
+        vcp_names=["participant", "item"],
+        vc_names=[f"p{k}" for k in range(n_p)] + [f"i{k}" for k in range(n_i)],
+    )
+    with warnings.catch_warnings(), _one_blas_thread():
+        # Convergence is judged from the optimizer's own result below, not from a warning.
+        warnings.simplefilter("ignore")
+        result = model.fit_vb(
+            mean=np.concatenate([[logit(y.mean())], [-1.0, -1.0], np.zeros(n_p + n_i)]),
+            sd=np.concatenate([[0.1], [0.3, 0.3], np.full(n_p + n_i, 0.3)]),
+            fit_method="L-BFGS-B",
+            minim_opts={**OPTIMIZER_OPTIONS, "maxiter": MAX_ITERATIONS},
+            rng=seed,
         )
-        with warnings.catch_warnings(), _one_blas_thread():
-            # Convergence is judged from the optimizer's own result below, not from a warning.
-            warnings.simplefilter("ignore")
-            result = model.fit_vb(
-                mean=np.concatenate([[logit(y.mean())], [-1.0, -1.0], np.zeros(n_p + n_i)]),
-                sd=np.concatenate([[0.1], [0.3, 0.3], np.full(n_p + n_i, 0.3)]),
-                fit_method="L-BFGS-B",
-                minim_opts={**OPTIMIZER_OPTIONS, "maxiter": MAX_ITERATIONS},
-                rng=seed,
-            )
-            optimizer = result.optim_retvals
-            if not optimizer.success:
-                note = f"The mixed model did not converge ({optimizer.message}); no estimate."
-                return unfitted("not_converged", note, n, n_p, n_i)
-            b0 = float(result.fe_mean[0])
-            sd = _intercept_sd(z, n_p, result)
-    except (ValueError, ArithmeticError, np.linalg.LinAlgError, RuntimeError) as error:
-        note = f"The mixed model could not be fitted: {error}"
-        return unfitted("failed", note, n, n_p, n_i)
-    if not np.isfinite(b0) or not np.isfinite(sd):
-        return unfitted("failed", "The mixed model gave a non-finite estimate.", n, n_p, n_i)
+        optimizer = result.optim_retvals
+        if not optimizer.success:
+            return f"The mixed model did not converge ({optimizer.message}); no estimate."
+        return result, float(result.fe_mean[0]), _intercept_sd(z, n_p, result)
 
+
+def _report(result: Any, b0: float, sd: float, out: dict[str, Any]) -> dict[str, Any]:
+    """``out`` (an ``unfitted("ok", …)`` dict) with the fit's estimates filled in."""
     lo, hi = b0 - Z95 * sd, b0 + Z95 * sd
     component_sds = np.exp(result.vcp_mean)
     total_sd = float(np.sqrt(np.sum(component_sds**2)))
@@ -237,7 +254,6 @@ def fit_mixed_model(
             ],
             "variance": float(np.exp(2 * log_sd)),
         }
-    out = unfitted("ok", "", n, n_p, n_i)
     out.update(
         note=(
             "Accuracy of the median listener on the median item, logistic(intercept); the "
