@@ -1,17 +1,17 @@
 """Generation batches run (the body of the generate_batch task), and their one-line summary.
 
-Batches are created and queued by bachsurvey.music.jobs, and their questions reviewed in
-bachsurvey.music.review.
+Batches are created and queued by bachsurvey.generation.jobs, and their questions reviewed in
+bachsurvey.generation.review.
 
 A run is resumable by construction: it skips the indices already stored and stores each new one
-in its own transaction (bachsurvey.music.pieces), so a retried task, a message the broker
+in its own transaction (bachsurvey.generation.pieces), so a retried task, a message the broker
 hands out again after a worker died, or two workers on one batch all end with exactly ``count``
 pieces.
 
 Free pieces are sampled in passes of ``device_batch`` indices; pass k is seeded by (seed, k) and
 draws the same pieces every time, so a rerun fills the missing indices of a pass with the pieces
 the first run would have stored (on the same kind of device). Each piece faces a Bach window, and
-a harmonization re-writes one, that no other question holds (bachsurvey.music.validity), so
+a harmonization re-writes one, that no other question holds (bachsurvey.generation.validity), so
 a rerun pairs its pieces among the windows still free. Harmonizations take held-out chorales in
 an order seeded by the batch's seed, which a new batch draws at random unless told one.
 

@@ -62,7 +62,8 @@ class Participant(models.Model):
 
 
 def new_media_key() -> str:
-    """128 random bits, URL-safe: the stem of an assignment's clip URLs (bachsurvey.clip_urls)."""
+    """128 random bits, URL-safe: the stem of an assignment's clip URLs
+    (bachsurvey.quiz.clip_urls)."""
     return secrets.token_urlsafe(16)
 
 
@@ -71,7 +72,7 @@ class Assignment(models.Model):
 
     ``bach_side`` is drawn for each assignment from a cryptographic source, so that no one can
     predict it from other participants' quizzes. ``media_key`` names this assignment's clips and
-    scores in URLs that only its participant's browser can open (bachsurvey.clip_urls).
+    scores in URLs that only its participant's browser can open (bachsurvey.quiz.clip_urls).
     """
 
     participant = models.ForeignKey(

@@ -23,7 +23,7 @@ from bachsurvey import celery_app
 from bachsurvey.env import cache_from_url
 from bachsurvey.generation import content
 from bachsurvey.models import Category, Chorale, Question
-from tests.bachsurvey import research_data
+from tests.bachsurvey.research import data as research_data
 from tests.bachsurvey.worker import BROKER_URL, Worker
 
 # Two questions of every category and four SATB, each on its own source chorale.
@@ -151,7 +151,7 @@ def new_quiz_client() -> Callable[[], QuizClient]:
     return QuizClient
 
 
-# --- a real Celery worker (tests of generation batches and the grid search) ---------------------
+# --- a real Celery worker (tests of generation batches and the grid search) ----------------------
 
 
 @pytest.fixture(scope="session")
@@ -213,7 +213,7 @@ def worker(celery_worker: Worker, settings: Any) -> Iterator[Worker]:
         celery_worker.start()  # for the next test
 
 
-# --- researchers (tests/bachsurvey/research_data.py) ---------------------------------------------
+# --- researchers (tests/bachsurvey/research/data.py) ---------------------------------------------
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The results API: every figure against an independent computation on seeded answers.
 
-``research_data.seed_answers`` stores synthetic participants and answers through the ORM and
+``data.seed_answers`` stores synthetic participants and answers through the ORM and
 keeps the facts of each answer; the expected figures are recomputed from those facts with
 closed-form Wilson intervals, beta quantiles and binomial tails, never through
 bachsurvey.research.stats.
@@ -19,7 +19,7 @@ from rest_framework.test import APIClient
 from bachsurvey.research import exports, plots, records
 from bachsurvey.research.serializers import AnswerRowOutput
 from bachsurvey.research.stats import summarize
-from tests.bachsurvey.research_data import (
+from tests.bachsurvey.research.data import (
     CATEGORIES,
     EXPERIENCES,
     Seeded,

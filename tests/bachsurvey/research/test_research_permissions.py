@@ -14,7 +14,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from bachsurvey.research.role import RESEARCHER_GROUP, is_researcher
-from tests.bachsurvey.research_data import make_user, token_for
+from tests.bachsurvey.research.data import make_user, token_for
 
 pytestmark = pytest.mark.django_db
 

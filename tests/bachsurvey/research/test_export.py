@@ -17,7 +17,7 @@ from rest_framework.test import APIClient
 
 from bachsurvey.models import Answer
 from bachsurvey.research import exports, records
-from tests.bachsurvey.research_data import Seeded
+from tests.bachsurvey.research.data import Seeded
 
 
 def body(response: StreamingHttpResponse) -> str:
