@@ -20,8 +20,11 @@ from django.conf import settings
 
 from bachsurvey.models import Answer, Assignment, Question
 from bachsurvey.quiz import clip_urls
-from tests.bachsurvey.conftest import COUNTING_REDIS_URL
+from tests.bachsurvey.conftest import COUNTING_REDIS_URL, needs_postgresql
 from tests.bachsurvey.live_site import Browser, free_port, gunicorn, nginx, site_env
+
+# gunicorn runs in other processes, which cannot open SQLite's in-memory test database.
+pytestmark = needs_postgresql("gunicorn's processes share the test database")
 
 # Headers whose values differ between two answers of the same kind for reasons of their own.
 VARYING = {"Date", "Content-Length", "Content-Range"}
