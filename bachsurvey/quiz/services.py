@@ -2,8 +2,8 @@
 quiz (consent, background and the draw of its questions), answering, withdrawing.
 
 The API calls these; it never touches models directly for writes. The busy writes' SQL is
-written out in bachsurvey.quiz.sql. Refusals are
-typed errors (SurveyError subclasses) that the API maps to HTTP statuses.
+written out in bachsurvey.quiz.sql. Refusals are typed errors (SurveyError subclasses) that the
+API maps to HTTP statuses.
 
 Drawing questions (SPEC §7, avoiding BachBot's flaws): five live questions, one single-voice
 (S, A, T or B: the voice first, uniformly among voices that have questions, so a voice with many
