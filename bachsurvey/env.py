@@ -127,7 +127,7 @@ def cache_from_url(url: str | None) -> dict[str, Any]:
             "BACKEND": "bachsurvey.redis_cache.ReusingRedisCache",
             "LOCATION": url,
             # A Redis that stops answering must cost a request a second, not hang it (the
-            # throttles then let the request through: see bachsurvey.throttles).
+            # throttles then let the request through: see bachsurvey.quiz.throttles).
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
         }
     raise ImproperlyConfigured(

@@ -8,8 +8,8 @@ and Retry-After (refuse_locked_out).
 
 Why not django-axes: it would add a table, a middleware and an authentication backend that every
 authenticate() call then needs a request for; two forms and a counter in the cache that the rate
-limits already use (bachsurvey.throttles) do what is needed here. Like the rate limits, a failing
-cache lets logins through rather than locking researchers out.
+limits already use (bachsurvey.quiz.throttles) do what is needed here. Like the rate limits, a
+failing cache lets logins through rather than locking researchers out.
 """
 
 from __future__ import annotations

@@ -124,7 +124,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_throttle": 1,
 }
 
-# --- Generation batches (bachsurvey.batches, run by the Celery task generate_batch) ---
+# --- Generation batches (bachsurvey.generation.batches, run by the Celery task generate_batch) ---
 _CHECKPOINTS = BASE_DIR / "composer" / "checkpoints"
 
 
@@ -164,8 +164,8 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 # A GPU worker writes rendered clips here: in a deployment, storage the web server shares.
 MEDIA_ROOT = Path(env_str("DJANGO_MEDIA_ROOT", str(VAR_DIR / "media")))
-# Participants reach clips only through URLs of their own assignment (bachsurvey.clip_urls), which
-# stop working this many seconds after the participant finished.
+# Participants reach clips only through URLs of their own assignment (bachsurvey.quiz.clip_urls),
+# which stop working this many seconds after the participant finished.
 CLIP_URL_SECONDS = env_int("CLIP_URL_SECONDS", 3600, minimum=1)
 # Behind nginx: Django checks who may have a clip and nginx sends the file from this internal
 # location (X-Accel-Redirect; deploy/nginx.conf). Unset: Django sends the file itself.

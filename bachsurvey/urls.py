@@ -4,12 +4,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
-from bachsurvey import api, clip_urls, research_api, research_views, views
 from bachsurvey.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
     refuse_locked_out,
 )
+from bachsurvey.quiz import api, clip_urls, views
+from bachsurvey.research import api as research_api
+from bachsurvey.research import views as research_views
 
 # Both login pages lock out an address after repeated failures (bachsurvey.login_throttle).
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -17,7 +19,7 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 # A database error outside a view (e.g. saving the session) is a 503 too, not a 500.
 handler500 = "bachsurvey.db_outage.server_error"
 # JSON under /api/ (a participant id that is not a UUID matches no route), the usual page elsewhere.
-handler404 = "bachsurvey.api.not_found"
+handler404 = "bachsurvey.quiz.api.not_found"
 
 urlpatterns = [
     path("", views.quiz, name="quiz"),
@@ -42,7 +44,7 @@ urlpatterns = [
         api.WithdrawApi.as_view(),
         name="withdraw",
     ),
-    # A participant's clips and scores, by URLs of their own (bachsurvey.clip_urls), and the
+    # A participant's clips and scores, by URLs of their own (bachsurvey.quiz.clip_urls), and the
     # stored files for staff (the admin's review pages); both with HTTP Range.
     path(clip_urls.URL_PREFIX.strip("/") + "/<str:token>", views.assignment_media, name="clip"),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),

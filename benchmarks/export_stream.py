@@ -152,15 +152,15 @@ def main() -> None:
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
-        from bachsurvey import research
         from bachsurvey.models import Answer
+        from bachsurvey.research import exports, role
 
         call_command("migrate", verbosity=0)
         start = time.perf_counter()
         seed(args.answers)
         print(f"stored {Answer.objects.count():,} answers in {time.perf_counter() - start:.1f} s")
         user = get_user_model().objects.create_user("bench")
-        user.groups.add(research.researcher_group())
+        user.groups.add(role.researcher_group())
         token = Token.objects.create(user=user).key
         client = Client()
 
@@ -182,7 +182,7 @@ def main() -> None:
         for sent, rss, current, peak in marks:
             print(f"{sent:>12,} {rss:>7.0f} {current:>12.1f} {peak:>21.1f}")
         tracemalloc.reset_peak()
-        rows_at_once = list(research.export_rows())
+        rows_at_once = list(exports.export_rows())
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
         print(

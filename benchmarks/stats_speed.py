@@ -1,5 +1,5 @@
-"""Time and peak memory of bachsurvey.stats.summarize (tables + mixed model) at growing sizes,
-and, with --coverage N, how well the mixed model's 95% interval for the intercept covers the
+"""Time and peak memory of bachsurvey.research.stats.summarize (tables + mixed model) at growing
+sizes, and, with --coverage N, how well the mixed model's 95% interval for the intercept covers the
 truth over N simulated experiments (the reason stats_model does not report mean-field VB's SD).
 
 Each size runs in its own process so its peak resident memory is its own.
@@ -57,7 +57,7 @@ def simulate(
 
 
 def size_case(answers: int) -> dict:
-    from bachsurvey.stats import AnswerRecord, summarize
+    from bachsurvey.research.stats import AnswerRecord, summarize
 
     who, what, correct = simulate(answers)
     experience = [EXPERIENCES[p % 4] for p in range(who.max() + 1)]
@@ -99,7 +99,7 @@ def coverage(replications: int) -> dict:
     import numpy as np
     from scipy.special import logit
 
-    from bachsurvey import stats_model
+    from bachsurvey.research import stats_model
 
     truth = float(logit(0.6))
     hits_laplace = hits_vb = 0

@@ -19,15 +19,23 @@ from django.http import HttpResponse
 from django.test import Client
 from rest_framework.test import APIClient
 
-from bachsurvey import celery_app, services
+from bachsurvey import celery_app
 from bachsurvey.env import cache_from_url
+from bachsurvey.generation import content
 from bachsurvey.models import Category, Chorale, Question
-from tests.bachsurvey import research_data
+from tests.bachsurvey.research import data as research_data
 from tests.bachsurvey.worker import BROKER_URL, Worker
 
 # Two questions of every category and four SATB, each on its own source chorale.
 QUIZ_CATEGORIES = ["S", "A", "T", "B", "AT", "ATB"] * 2 + ["SATB"] * 4
 BACKGROUND = {"consent": True, "age_group": "26-45", "experience": "intermediate"}
+
+
+def needs_postgresql(why: str) -> pytest.MarkDecorator:
+    """Skip, saying ``why``, on any database but PostgreSQL (the SQLite default of a checkout)."""
+    return pytest.mark.skipif(
+        connection.vendor != "postgresql", reason=f"needs PostgreSQL (set DATABASE_URL): {why}"
+    )
 
 
 @pytest.fixture
@@ -68,7 +76,7 @@ def make_question(media_root: Path) -> Callable[..., Question]:
         )
         for chorale in (real, generated):
             clips.append(
-                services.add_clip(
+                content.add_clip(
                     chorale=chorale,
                     frame_start=0,
                     frame_end=frames,
@@ -77,7 +85,7 @@ def make_question(media_root: Path) -> Callable[..., Question]:
                     duration_s=frames * 0.125 + 1,
                 )
             )
-        return services.add_question(
+        return content.add_question(
             category=category, clip_real=clips[0], clip_generated=clips[1], live=live
         )
 
@@ -143,7 +151,7 @@ def new_quiz_client() -> Callable[[], QuizClient]:
     return QuizClient
 
 
-# --- a real Celery worker (tests of generation batches and the grid search) ---------------------
+# --- a real Celery worker (tests of generation batches and the grid search) ----------------------
 
 
 @pytest.fixture(scope="session")
@@ -205,7 +213,7 @@ def worker(celery_worker: Worker, settings: Any) -> Iterator[Worker]:
         celery_worker.start()  # for the next test
 
 
-# --- researchers (tests/bachsurvey/research_data.py) ---------------------------------------------
+# --- researchers (tests/bachsurvey/research/data.py) ---------------------------------------------
 
 
 @pytest.fixture

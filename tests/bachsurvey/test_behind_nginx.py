@@ -5,7 +5,7 @@ Both clips of a question come with the same headers and nothing from the file (n
 Last-Modified, no file name), with CSP and nosniff; nothing opens without the participant's own
 URL in their own browser, scores only after the answer; and the server's count of the bytes it
 sent reaches the answer. Run with a shared Redis (CACHE_URL: clip requests are decided in front
-of Django, bachsurvey.clip_fast) and without (Django decides from the database): the same
+of Django, bachsurvey.quiz.clip_fast) and without (Django decides from the database): the same
 answers both ways.
 """
 
@@ -18,10 +18,13 @@ import pytest
 import redis
 from django.conf import settings
 
-from bachsurvey import clip_urls
 from bachsurvey.models import Answer, Assignment, Question
-from tests.bachsurvey.conftest import COUNTING_REDIS_URL
+from bachsurvey.quiz import clip_urls
+from tests.bachsurvey.conftest import COUNTING_REDIS_URL, needs_postgresql
 from tests.bachsurvey.live_site import Browser, free_port, gunicorn, nginx, site_env
+
+# gunicorn runs in other processes, which cannot open SQLite's in-memory test database.
+pytestmark = needs_postgresql("gunicorn's processes share the test database")
 
 # Headers whose values differ between two answers of the same kind for reasons of their own.
 VARYING = {"Date", "Content-Length", "Content-Range"}

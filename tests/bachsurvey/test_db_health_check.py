@@ -16,7 +16,12 @@ import pytest
 from django.db import connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.bachsurvey.conftest import needs_postgresql
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    needs_postgresql("the backend under test is bachsurvey.postgresql"),
+]
 
 
 @pytest.fixture

@@ -30,9 +30,9 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.db import OperationalError, connection
 from django.test import Client
 
-from bachsurvey import services
 from bachsurvey.db_outage import CODE, RETRY_AFTER_SECONDS
 from bachsurvey.models import Answer, Question
+from bachsurvey.quiz import services
 from tests.bachsurvey.live_site import BACKGROUND, Browser, free_port, gunicorn, site_env
 
 

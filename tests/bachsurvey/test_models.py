@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from django.db import IntegrityError
 
-from bachsurvey import services
+from bachsurvey.generation import content
 from bachsurvey.models import Answer, Assignment, Question
 
 pytestmark = pytest.mark.django_db
@@ -34,15 +34,15 @@ def test_it_puts_only_approved_questions_live(quiz: list) -> None:
 def test_it_refuses_pairs_that_would_give_the_answer_away(make_question: Any) -> None:
     question = make_question("S", frames=32)
     longer = make_question("A", frames=48)
-    with pytest.raises(services.InvalidContent, match="length"):
-        services.add_question(
+    with pytest.raises(content.InvalidContent, match="length"):
+        content.add_question(
             category="S", clip_real=question.clip_real, clip_generated=longer.clip_generated
         )
-    with pytest.raises(services.InvalidContent, match="mask"):
-        services.add_question(
+    with pytest.raises(content.InvalidContent, match="mask"):
+        content.add_question(
             category="T", clip_real=question.clip_real, clip_generated=question.clip_generated
         )
-    with pytest.raises(services.InvalidContent, match="one real"):
-        services.add_question(
+    with pytest.raises(content.InvalidContent, match="one real"):
+        content.add_question(
             category="S", clip_real=question.clip_generated, clip_generated=question.clip_real
         )

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.bachsurvey.research_data import expected_cell, kept, make_user, seed_answers
+from tests.bachsurvey.research.data import expected_cell, kept, make_user, seed_answers
 from tests.browser.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser

@@ -7,8 +7,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from bachsurvey import clip_urls
 from bachsurvey.models import Answer, Assignment, Participant
+from bachsurvey.quiz import clip_urls
 from tests.browser.conftest import CLIP_SECONDS
 from tests.browser.quiz_steps import HEARD, answer_current, consent_and_background
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bachsurvey import batches
+from bachsurvey.generation import review
 from bachsurvey.models import Batch, Question
 
 
@@ -32,7 +32,7 @@ class Command(BaseCommand):
             clip_generated__chorale__batch=batch, status=Question.Status.DRAFT
         )
         count = drafts.count()
-        approval = batches.approve(drafts)
+        approval = review.approve(drafts)
         self.stdout.write(f"batch {batch.pk}: {approval.approved} of {count} drafts approved")
         for line in approval.messages():
             self.stdout.write(line)

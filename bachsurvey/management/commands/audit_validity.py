@@ -1,4 +1,5 @@
-"""Audit the live pool: is there any route to the answer but the music? (bachsurvey.audit)
+"""Audit the live pool: is there any route to the answer but the music?
+(bachsurvey.generation.audit)
 
     python manage.py audit_validity          # a readable report
     python manage.py audit_validity --json   # the same, the last line one JSON object
@@ -16,7 +17,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from bachsurvey import audit
+from bachsurvey.generation import audit
 
 
 class Command(BaseCommand):

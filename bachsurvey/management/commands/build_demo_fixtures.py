@@ -6,9 +6,10 @@ this command and committed (a manifest, MP3s and SVGs); `seed_demo` only loads i
     python manage.py build_demo_fixtures             # about two minutes on a 2-core CPU
 
 It makes the demo exactly as an admin makes a study (issue 16, rule 8): generation batches run
-by bachsurvey.batches with the shipped checkpoints (GENERATION_CHECKPOINT for free composition,
-HARMONIZATION_CHECKPOINT for harmonization) and the batches' defaults, their questions approved
-under the validity rules and audited; then it writes what they stored into the manifest.
+by bachsurvey.generation.batches with the shipped checkpoints (GENERATION_CHECKPOINT for free
+composition, HARMONIZATION_CHECKPOINT for harmonization) and the batches' defaults, their
+questions approved under the validity rules and audited; then it writes what they stored into
+the manifest.
 Questions: two of every single voice, two AT, two ATB and four free compositions, each with a
 Bach excerpt of its own.
 
@@ -34,7 +35,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.test.utils import override_settings
 
-from bachsurvey import audit, batches, generation
+from bachsurvey.generation import audit, batches, jobs, music, review
 from bachsurvey.models import Batch, Clip, Question
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
@@ -90,7 +91,7 @@ class Command(BaseCommand):
                 questions = [self.run(mode, voices, count, options)
                              for mode, voices, count in PLAN]  # fmt: skip
                 every = Question.objects.filter(pk__in=[q for batch in questions for q in batch])
-                approval = batches.approve(every)
+                approval = review.approve(every)
                 if approval.messages():
                     raise CommandError("; ".join(approval.messages()))
                 report = audit.audit(list(every.order_by("created_at", "pk")))
@@ -107,8 +108,8 @@ class Command(BaseCommand):
         return manifest
 
     def run(self, mode: str, voices: str, count: int, options: dict[str, Any]) -> list[Any]:
-        seed = generation.derive_seed(options["seed"], "demo", mode, voices) % 2**31
-        batch = batches.prepare(
+        seed = music.derive_seed(options["seed"], "demo", mode, voices) % 2**31
+        batch = jobs.prepare(
             Batch(mode=mode, voices=voices, count=count, seed=seed, frames=options["frames"])
         )
         batch.save()

@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from bachsurvey.research import RESEARCHER_GROUP, researcher_group
+from bachsurvey.research.role import RESEARCHER_GROUP, researcher_group
 
 PROMPT = object()  # --password given without a value
 

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from bachsurvey import research
+from bachsurvey.research import exports
 
 
 def write_export(fmt: str, write: Callable[[str], object]) -> int:
@@ -27,11 +27,11 @@ def write_export(fmt: str, write: Callable[[str], object]) -> int:
 
     def counted() -> Iterator[dict[str, Any]]:
         nonlocal rows
-        for row in research.export_rows():
+        for row in exports.export_rows():
             rows += 1
             yield row
 
-    chunks = research.EXPORT_FORMATS[fmt][0]
+    chunks = exports.EXPORT_FORMATS[fmt][0]
     for chunk in chunks(counted()):
         write(chunk)
     return rows
@@ -41,7 +41,7 @@ class Command(BaseCommand):
     help = "Export every answer of every participant who has not withdrawn, as CSV or JSON."
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--format", choices=sorted(research.EXPORT_FORMATS), default="csv")
+        parser.add_argument("--format", choices=sorted(exports.EXPORT_FORMATS), default="csv")
         parser.add_argument("--out", required=True, help="file to write, or - for stdout")
 
     def handle(self, *args: Any, **options: Any) -> None:

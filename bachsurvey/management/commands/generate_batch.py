@@ -21,7 +21,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
-from bachsurvey import batches
+from bachsurvey.generation import batches, jobs
 from bachsurvey.models import Batch
 
 FINISHED = (Batch.Status.DONE, Batch.Status.FAILED)
@@ -59,7 +59,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             batch = self.start(options)
-        except (batches.BatchError, Batch.DoesNotExist) as error:
+        except (jobs.BatchError, Batch.DoesNotExist) as error:
             raise CommandError(str(error)) from error
         if not options["wait"]:
             self.stdout.write(f"queued batch {batch.pk}: {batch.name}")
@@ -72,11 +72,11 @@ class Command(BaseCommand):
 
     def start(self, options: dict[str, Any]) -> Batch:
         if options["retry"] is not None:
-            return batches.retry_batch(options["retry"])
+            return jobs.retry_batch(options["retry"])
         if options["mode"] is None or options["count"] is None:
             raise CommandError("--mode and --count are required (or --retry ID)")
         seed = {} if options["seed"] is None else {"seed": options["seed"]}
-        return batches.create_batch(
+        return jobs.create_batch(
             mode=options["mode"],
             voices=options["voices"],
             count=options["count"],

@@ -16,7 +16,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from bachsurvey import grid_runs
+from bachsurvey.generation import jobs
 from bachsurvey.models import GridRun
 
 
@@ -37,7 +37,7 @@ class Command(BaseCommand):
         if GridRun.objects.filter(grid=name).exists():
             raise CommandError(f"a grid search named {name!r} exists already")
         try:
-            rows = grid_runs.start_grid(grid_file, name)
+            rows = jobs.start_grid(grid_file, name)
         except ValueError as error:
             raise CommandError(f"{path}: {error}") from error
         self.stdout.write(

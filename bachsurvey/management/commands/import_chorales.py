@@ -11,7 +11,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from tqdm import tqdm
 
-from bachsurvey import generation, pieces
+from bachsurvey.generation import music, pieces
 
 
 class Command(BaseCommand):
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         parser.add_argument("--limit", type=int, help="only the first N chorales (by id)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        tokens, _ = generation.corpus()
+        tokens, _ = music.corpus()
         ids = sorted(tokens)[: options["limit"]]
         rendered = 0
         for source in tqdm(ids, desc="chorales", disable=options["verbosity"] < 1):

@@ -4,13 +4,13 @@ The demo's rows form one Batch named after the manifest's hash. Running again wi
 manifest changes nothing (beyond restoring media files that went missing); a rebuilt manifest is
 loaded as a new batch and the older demo questions are taken off the quiz (kept, since answers
 may refer to them). Its questions go live through the same approval as any batch's
-(bachsurvey.validity): one that would share audio or a Bach excerpt with a live question stops
-the load, names the clash and leaves the database as it was.
+(bachsurvey.generation.validity): one that would share audio or a Bach excerpt with a live
+question stops the load, names the clash and leaves the database as it was.
 
 The demo's files keep their committed (random) names. They are public in the repository along
 with the manifest, so the demo cannot hide which clip is Bach from someone who reads the source;
 the real experiment serves clips rendered by generation batches under fresh names. Participants
-never see a file name either way (bachsurvey.clip_urls).
+never see a file name either way (bachsurvey.quiz.clip_urls).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from bachsurvey import batches, services
+from bachsurvey.generation import content, review
 from bachsurvey.management.commands.build_demo_fixtures import DEMO_DIR, MANIFEST_VERSION
 from bachsurvey.models import Batch, Chorale, Clip, Question
 
@@ -40,7 +40,7 @@ class Command(BaseCommand):
         directory: Path = options["fixtures"]
         try:
             batch, created = load_demo(directory)
-        except (services.SurveyError, ValidityError) as error:  # a manifest that breaks a rule
+        except (content.InvalidContent, ValidityError) as error:  # a manifest that breaks a rule
             raise CommandError(f"{directory}: {error}") from error
         questions = Question.objects.filter(clip_generated__chorale__batch=batch)
         live = questions.filter(live=True).count()
@@ -72,7 +72,7 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
     for clip in manifest["clips"]:
         for field in ("audio", "score"):
             folder, name = clip[field].split("/", 1)
-            services.store_media(directory / clip[field], folder, name)
+            content.store_media(directory / clip[field], folder, name)
     name = BATCH_PREFIX + fingerprint
     existing = Batch.objects.filter(name=name).first()
     if existing is not None:
@@ -83,7 +83,7 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
         older = Question.objects.filter(
             clip_generated__chorale__batch__name__startswith=BATCH_PREFIX, live=True
         ).exclude(clip_generated__chorale__batch=batch)
-        services.retire_questions(older)
+        content.retire_questions(older)
         chorales = {
             entry["key"]: Chorale.objects.create(
                 batch=batch,
@@ -101,7 +101,7 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
             for entry in manifest["chorales"]
         }
         clips: dict[str, Clip] = {
-            entry["key"]: services.add_clip(
+            entry["key"]: content.add_clip(
                 chorale=chorales[entry["chorale"]],
                 frame_start=entry["frame_start"],
                 frame_end=entry["frame_end"],
@@ -113,14 +113,14 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
             for entry in manifest["clips"]
         }
         questions = [
-            services.add_question(
+            content.add_question(
                 category=entry["category"],
                 clip_real=clips[entry["real"]],
                 clip_generated=clips[entry["generated"]],
             )
             for entry in manifest["questions"]
         ]
-        approval = batches.approve(Question.objects.filter(pk__in=[q.pk for q in questions]))
+        approval = review.approve(Question.objects.filter(pk__in=[q.pk for q in questions]))
         if approval.messages():
             raise ValidityError("; ".join(approval.messages()))  # rolls the whole load back
     return batch, True

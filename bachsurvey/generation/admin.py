@@ -1,0 +1,256 @@
+"""The admin's side of generation: batches with their progress, chorales and clips, review of
+generated questions (with the validity audit), and the grid search's results.
+
+Only approved questions go live, and a question of a batch that is not done cannot be approved
+(bachsurvey.generation.review).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from bachsurvey.generation import audit, jobs, review
+from bachsurvey.models import Batch, Chorale, Clip, GridRun, Question
+
+BATCH_PARAMETERS = [
+    "mode",
+    "voices",
+    "count",
+    "temperature",
+    "seed",
+    "checkpoint",
+    "method",
+    "beam_width",
+    "frames",
+    "random_key",
+]
+BATCH_PROGRESS = ["status", "done", "rejected", "stage", "error", "attempts", "device"]
+
+
+class BatchForm(forms.ModelForm):
+    class Meta:
+        model = Batch
+        fields = BATCH_PARAMETERS
+        help_texts = {
+            "voices": "harmonize: S, A, T, B, AT or ATB; free: leave blank",
+            "checkpoint": "blank: the shipped composer (GENERATION_CHECKPOINT) for free pieces, "
+            "the shipped harmonizer (HARMONIZATION_CHECKPOINT) for harmonizations",
+        }
+
+    def clean_count(self) -> int:
+        count = self.cleaned_data["count"]
+        if count < 1:
+            raise forms.ValidationError("Ask for at least one piece.")
+        return count
+
+    def clean(self) -> dict:
+        data = super().clean()
+        # Before the model's check constraint sees them: free pieces write all four voices.
+        data["voices"] = "SATB" if data.get("mode") == Batch.Mode.FREE else data.get("voices", "")
+        data["voices"] = data["voices"].upper()
+        return data
+
+
+@admin.register(Batch)
+class BatchAdmin(admin.ModelAdmin):
+    form = BatchForm
+    list_display = ["name", "status", "progress", "rejected", "short_error", "review", "created_at"]
+    list_filter = ["status", "mode"]
+    actions = ["retry"]
+
+    def get_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
+        if obj is None:
+            return BATCH_PARAMETERS
+        return ["name", *BATCH_PARAMETERS, *BATCH_PROGRESS, "chunks", "started_at", "finished_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Batch, form: object, change: bool) -> None:
+        if change:
+            return  # a batch's parameters never change once it exists
+        jobs.prepare(obj).save()
+        jobs.queue(obj)  # once the admin's transaction commits
+        self.message_user(request, f"Queued {obj} on the gpu queue.")
+
+    @admin.display(description="done")
+    def progress(self, batch: Batch) -> str:
+        return f"{batch.done} / {batch.count}" if batch.is_generated else "fixture"
+
+    @admin.display(description="error")
+    def short_error(self, batch: Batch) -> str:
+        return batch.error[:120]
+
+    @admin.display(description="questions")
+    def review(self, batch: Batch) -> str:
+        url = reverse("admin:bachsurvey_question_changelist")
+        return format_html('<a href="{}?batch={}">review</a>', url, batch.pk)
+
+    @admin.action(description="Retry (failed batches only)")
+    def retry(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
+        for batch in queryset:
+            try:
+                jobs.retry_batch(batch.pk)
+            except jobs.BatchError as error:
+                self.message_user(request, str(error), messages.WARNING)
+            else:
+                self.message_user(request, f"Queued {batch} again.")
+
+
+@admin.register(Chorale)
+class ChoraleAdmin(admin.ModelAdmin):
+    list_display = ["id", "kind", "source", "mask", "frames", "checkpoint", "batch"]
+    list_filter = ["kind", "mask", "batch"]
+    search_fields = ["source", "checkpoint"]
+    exclude = ["tokens"]  # thousands of tokens make the form unusable
+    readonly_fields = ["created_at"]
+
+
+@admin.register(Clip)
+class ClipAdmin(admin.ModelAdmin):
+    list_display = ["id", "chorale", "frame_start", "frame_end", "duration_s", "player"]
+    list_select_related = ["chorale"]
+
+    @admin.display(description="audio")
+    def player(self, clip: Clip) -> str:
+        return format_html('<audio controls preload="none" src="{}"></audio>', clip.audio.url)
+
+
+class BatchFilter(admin.SimpleListFilter):
+    title = "batch"
+    parameter_name = "batch"
+
+    def lookups(self, request: HttpRequest, model_admin: object) -> list[tuple[int, str]]:
+        return [(b.pk, b.name) for b in Batch.objects.order_by("-created_at")[:50]]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        value = self.value()
+        return queryset.filter(clip_generated__chorale__batch=value) if value else queryset
+
+
+@admin.register(Question)
+class QuestionAdmin(admin.ModelAdmin):
+    list_display = ["id", "category", "status", "live", "review", "created_at"]
+    list_filter = ["category", "status", "live", BatchFilter]
+    raw_id_fields = ["clip_real", "clip_generated"]
+    actions = ["approve_and_go_live", "reject", "take_off_quiz"]
+
+    change_list_template = "admin/bachsurvey/question/change_list.html"
+
+    def get_urls(self) -> list:
+        review = self.admin_site.admin_view(self.review_view)
+        audit_page = self.admin_site.admin_view(self.audit_view)
+        return [
+            path("<uuid:question_id>/review/", review, name="bachsurvey_question_review"),
+            path("audit/", audit_page, name="bachsurvey_question_audit"),
+            *super().get_urls(),
+        ]
+
+    def audit_view(self, request: HttpRequest) -> HttpResponse:
+        """The validity audit of the live pool (manage.py audit_validity), as a page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        try:
+            report = audit.audit()
+            lines = audit.describe(report)
+        except audit.AudioMissing as missing:
+            report, lines = None, [f"BROKEN: cannot audit the live pool: {missing}"]
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": "Validity audit of the live questions",
+            "lines": lines,
+            "report": report,
+        }
+        return TemplateResponse(request, "admin/bachsurvey/question/audit.html", context)
+
+    @admin.display(description="review")
+    def review(self, question: Question) -> str:
+        url = reverse("admin:bachsurvey_question_review", args=[question.pk])
+        return format_html('<a href="{}">listen</a>', url)
+
+    @admin.action(description="Approve and put live")
+    def approve_and_go_live(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        approval = review.approve(queryset)
+        self.message_user(request, f"{approval.approved} approved and live.")
+        for line in approval.messages():
+            self.message_user(request, line, messages.WARNING)
+
+    @admin.action(description="Reject")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        self.message_user(request, f"{review.reject(queryset)} rejected.")
+
+    @admin.action(description="Take off the quiz (keeps answers)")
+    def take_off_quiz(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
+        queryset.update(live=False)
+
+    def review_view(self, request: HttpRequest, question_id: str) -> HttpResponse:
+        """Both clips side by side, their scores, the style report; approve or reject."""
+        question = get_object_or_404(
+            Question.objects.select_related("clip_real__chorale", "clip_generated__chorale"),
+            pk=question_id,
+        )
+        if not self.has_change_permission(request, question):
+            raise PermissionDenied
+        if request.method == "POST":
+            return self.decide(request, question, request.POST.get("decision", ""))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Review: {question}",
+            "question": question,
+            "style": style_rows(question.clip_generated.chorale.style or {}),
+            "reviewable": Question.objects.filter(review.reviewable(), pk=question.pk).exists(),
+        }
+        return TemplateResponse(request, "admin/bachsurvey/question/review.html", context)
+
+    def decide(self, request: HttpRequest, question: Question, decision: str) -> HttpResponse:
+        one = Question.objects.filter(pk=question.pk)
+        approval = review.approve(one) if decision == "approve" else None
+        if approval is not None and approval.approved:
+            self.message_user(request, f"Approved: {question} is live.")
+        elif decision == "reject":
+            review.reject(one)
+            self.message_user(request, f"Rejected: {question} will not be served.")
+        else:
+            why = approval.messages() if approval else ["no decision"]
+            self.message_user(request, "Nothing changed: " + "; ".join(why), messages.WARNING)
+            return HttpResponseRedirect(request.path)
+        following = review.next_draft(question)
+        target = following.pk if following is not None else question.pk
+        return HttpResponseRedirect(reverse("admin:bachsurvey_question_review", args=[target]))
+
+
+def style_rows(report: dict) -> list[dict]:
+    """composer.style's report as table rows, in its own order."""
+    return [{"measure": name.replace("_", " "), **values} for name, values in report.items()]
+
+
+@admin.register(GridRun)
+class GridRunAdmin(admin.ModelAdmin):
+    """The grid search's results table: one row per configuration, best first."""
+
+    list_display = ["grid", "index", "configuration", "status", "best_validation_loss",
+                    "best_epoch", "epochs_run", "seconds", "short_error"]  # fmt: skip
+    list_filter = ["grid", "status"]
+    ordering = ["grid", "best_validation_loss", "index"]
+    readonly_fields = [f.name for f in GridRun._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # searches start from `manage.py grid_search CONFIG`
+
+    @admin.display(description="settings")
+    def configuration(self, row: GridRun) -> str:
+        return ", ".join(f"{k}={v}" for k, v in sorted(row.settings.items()))
+
+    @admin.display(description="error")
+    def short_error(self, row: GridRun) -> str:
+        return row.error[:120]

@@ -1,0 +1,292 @@
+"""Generation batches run (the body of the generate_batch task), and their one-line summary.
+
+Batches are created and queued by bachsurvey.generation.jobs, and their questions reviewed in
+bachsurvey.generation.review.
+
+A run is resumable by construction: it skips the indices already stored and stores each new one
+in its own transaction (bachsurvey.generation.pieces), so a retried task, a message the broker
+hands out again after a worker died, or two workers on one batch all end with exactly ``count``
+pieces.
+
+Free pieces are sampled in passes of ``device_batch`` indices; pass k is seeded by (seed, k) and
+draws the same pieces every time, so a rerun fills the missing indices of a pass with the pieces
+the first run would have stored (on the same kind of device). Each piece faces a Bach window, and
+a harmonization re-writes one, that no other question holds (bachsurvey.generation.validity), so
+a rerun pairs its pieces among the windows still free. Harmonizations take held-out chorales in
+an order seeded by the batch's seed, which a new batch draws at random unless told one.
+
+Nothing of a batch that is not done is served (bachsurvey.quiz.sql.live_questions) or can be
+approved.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from bachsurvey.generation import music, pieces, validity
+from bachsurvey.models import Batch, Chorale, Question
+
+logger = logging.getLogger(__name__)
+MAX_ERROR_CHARS = 4000
+
+
+# --- running (the task's body) -------------------------------------------------------------------
+
+
+def run_batch(batch_id: int) -> Batch | None:
+    """Make what is missing of a batch; None when there is nothing to do (gone, done, failed)."""
+    batch = _start(batch_id)
+    if batch is None:
+        return None
+    try:
+        loaded = music.load_model(
+            batch.checkpoint, settings.GENERATION_DEVICE, settings.GENERATION_TORCH_THREADS
+        )
+        Batch.objects.filter(pk=batch.pk).update(device=loaded.device)
+        tokens, split = music.corpus()
+        if batch.mode == Batch.Mode.FREE:
+            _free(batch, loaded, tokens)
+        else:
+            _harmonize(batch, loaded, tokens, split["validation"])
+        stored = _stored(batch)
+        if len(stored) != batch.count:
+            raise music.GenerationError(f"{len(stored)} of {batch.count} pieces stored")
+    except Exception as error:
+        logger.exception("batch %s failed", batch.pk)
+        return _finish(batch, Batch.Status.FAILED, f"{type(error).__name__}: {error}")
+    return _finish(batch, Batch.Status.DONE)
+
+
+def _start(batch_id: int) -> Batch | None:
+    with transaction.atomic():
+        batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+        runnable = (Batch.Status.PENDING, Batch.Status.RUNNING)
+        if batch is None or not batch.is_generated or batch.status not in runnable:
+            logger.info("batch %s: nothing to do (%s)", batch_id, batch and batch.status)
+            return None
+        batch.status, batch.stage = Batch.Status.RUNNING, "loading the model"
+        batch.attempts += 1
+        batch.started_at = batch.started_at or timezone.now()
+        # Fixed at the first run: the passes, hence the pieces, must not change on a retry.
+        batch.device_batch = batch.device_batch or settings.GENERATION_DEVICE_BATCH
+        batch.save()
+    return batch
+
+
+def _finish(batch: Batch, status: str, error: str = "") -> Batch:
+    done = len(_stored(batch))
+    Batch.objects.filter(pk=batch.pk).update(
+        status=status,
+        error=error[:MAX_ERROR_CHARS],
+        done=done,
+        stage="" if status == Batch.Status.DONE else "stopped",
+        finished_at=timezone.now(),
+    )
+    batch.refresh_from_db()
+    return batch
+
+
+def _stored(batch: Batch) -> set[int]:
+    return set(Chorale.objects.filter(batch=batch).values_list("index", flat=True))
+
+
+def _progress(batch: Batch, stage: str) -> None:
+    Batch.objects.filter(pk=batch.pk).update(done=len(_stored(batch)), stage=stage[:120])
+
+
+def _store(batch: Batch, piece: pieces.Piece, loaded: music.LoadedModel) -> None:
+    _progress(batch, f"rendering piece {piece.index + 1} of {batch.count}")
+    pieces.store_piece(batch, piece, loaded.label)
+    _progress(batch, f"stored piece {piece.index + 1} of {batch.count}")
+
+
+class _PassPieces:
+    """The valid pieces of one sampling pass, moved to C major / A minor, in order; when they run
+    out, the pass samples more (seeded by the round), at most MAX_ROUNDS times."""
+
+    def __init__(
+        self, batch: Batch, loaded: music.LoadedModel, number: int, size: int, vet: Any
+    ) -> None:
+        self.batch, self.loaded, self.number, self.size, self.vet = batch, loaded, number, size, vet
+        self.draws = music.Draws(pieces=[])
+        self.queue: list[list[str]] = []
+        self.rounds = 0
+
+    def next(self) -> list[str]:
+        if not self.queue:
+            self._sample()
+        return self.queue.pop(0)
+
+    def reject(self, reason: str) -> None:
+        self.draws.reject(reason)
+        _record_pass(self.batch, self.number, self.draws)
+
+    def _sample(self) -> None:
+        if self.rounds > music.MAX_ROUNDS:
+            raise music.GenerationError(
+                f"pass {self.number}: too few pieces could be paired ({self.draws.reasons})"
+            )
+        extra = ("more", self.rounds) if self.rounds else ()
+        seed = music.derive_seed(self.batch.seed, "pass", self.number, *extra)
+        width = self.batch.device_batch or settings.GENERATION_DEVICE_BATCH
+        more = music.sample_valid(
+            self.loaded, self.size, self.batch.temperature, seed, width, vet=self.vet
+        )
+        self.rounds += 1
+        self.draws.merge(more)
+        self.queue += more.pieces
+        _record_pass(self.batch, self.number, self.draws)
+
+
+def _free(batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]]) -> None:
+    """Sample in passes; move each piece to C major / A minor, cut it after one of its own
+    fermatas and face it with a Bach window of exactly that length, of the same mode, that no
+    question holds (composer.pairing). A piece that no window could face, or none that is still
+    free, is rejected and counted, and the pass's next valid piece takes its place."""
+    windows = music.bach_windows(tokens)
+    held = validity.held_excerpts()
+    normalised: dict[tuple[str, ...], music.Normalised] = {}
+
+    def vet(piece: list[str]) -> str | None:
+        if tuple(piece) not in normalised:
+            normalised[tuple(piece)] = music.normalise(piece)
+        if not music.has_partner(windows, normalised[tuple(piece)], batch.frames):
+            return "no Bach phrase of its length"
+        return None
+
+    width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
+    passes = range(0, batch.count, width)
+    for number, start in enumerate(passes):
+        indices = range(start, min(start + width, batch.count))
+        missing = [i for i in indices if i not in _stored(batch)]
+        if not missing:
+            continue
+        _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
+        drawn = _PassPieces(batch, loaded, number, len(indices), vet)
+        # A piece an earlier run stored is not stored again under another index.
+        taken = {
+            tuple(t) for t in Chorale.objects.filter(batch=batch).values_list("tokens", flat=True)
+        }
+        for index in missing:
+            piece, pair = _next_pair(drawn, normalised, taken, windows, held, batch, index)
+            window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
+            held.append(window)
+            taken.add(tuple(piece.tokens))
+            key = "C major" if piece.mode == "major" else "A minor"
+            note = (
+                f"pass {number} (device batch {width}); moved {piece.shift:+d} semitones to {key}"
+            )
+            piece_row = _piece(batch, index, tokens, window, piece.tokens, pair.frames, note)
+            _store(batch, piece_row, loaded)
+
+
+def _next_pair(
+    drawn: _PassPieces,
+    normalised: dict[tuple[str, ...], music.Normalised],
+    taken: set[tuple[str, ...]],
+    windows: Any,
+    held: list[validity.Excerpt],
+    batch: Batch,
+    index: int,
+) -> tuple[music.Normalised, Any]:
+    """The pass's next piece not stored yet that a free Bach window can face, and the pair."""
+    while True:
+        piece = normalised[tuple(drawn.next())]
+        if tuple(piece.tokens) in taken:
+            continue
+        seed = music.derive_seed(batch.seed, "pair", index)
+        pair = music.pair_free(windows, piece, batch.frames, held, seed)
+        if pair is not None:
+            return piece, pair
+        drawn.reject("no free Bach window of its length")
+
+
+def _piece(
+    batch: Batch,
+    index: int,
+    tokens: dict[str, list[str]],
+    window: validity.Excerpt,
+    generated: list[str],
+    frames: int,
+    note: str,
+) -> pieces.Piece:
+    """Piece ``index``: Bach's ``window`` facing ``generated``'s first ``frames``, both moved to
+    one key (drawn at random unless the batch says otherwise)."""
+    real = tokens[window.source]
+    real_window, generated_window = (window.start, window.end), (0, frames)
+    shift = 0
+    if batch.random_key:
+        excerpts = [
+            music.window_tokens(real, *real_window),
+            music.window_tokens(generated, *generated_window),
+        ]
+        shift = music.draw_shift(excerpts, music.derive_seed(batch.seed, "key", index))
+    return pieces.Piece(
+        index, window.source, real, real_window, generated, generated_window, shift, note
+    )
+
+
+def _record_pass(batch: Batch, number: int, draws: music.Draws) -> None:
+    """Keep each pass's rejection count once, however often the pass is rerun."""
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch.pk)
+        locked.chunks[str(number)] = {
+            "drawn": draws.drawn,
+            "rejected": draws.rejected,
+            "reasons": draws.reasons,
+        }
+        locked.rejected = sum(chunk["rejected"] for chunk in locked.chunks.values())
+        locked.save(update_fields=["chunks", "rejected"])
+
+
+def _harmonize(
+    batch: Batch,
+    loaded: music.LoadedModel,
+    tokens: dict[str, list[str]],
+    validation: list[str],
+) -> None:
+    """Re-harmonize windows of held-out chorales that no question holds, one chorale after
+    another (composer.pairing.harmonization_windows); both sides are the same window."""
+    held = validity.held_excerpts()
+    candidates = []
+    for window in music.harmonization_windows(tokens, validation, batch.frames, batch.seed):
+        excerpt = validity.Excerpt(window.source, window.start, window.end)
+        if validity.is_unused(excerpt, held):
+            candidates.append(excerpt)
+            held.append(excerpt)  # windows of one chorale may overlap each other
+    stored = _stored(batch)
+    missing = [i for i in range(batch.count) if i not in stored]
+    if len(candidates) < len(missing):
+        raise music.GenerationError(
+            f"only {len(candidates)} windows of {batch.frames} frames or fewer of held-out "
+            f"chorales are not held by other questions: ask for at most {len(candidates)}, "
+            "or reject unused drafts to free theirs"
+        )
+    for index, excerpt in zip(missing, candidates, strict=False):
+        _progress(batch, f"harmonizing piece {index + 1} of {batch.count}")
+        cut = music.window_tokens(tokens[excerpt.source], excerpt.start, excerpt.end)
+        generated, note = music.harmonize_tokens(
+            loaded, cut, batch.voices, batch.method, batch.beam_width
+        )
+        frames = music.frames_of(generated)
+        _store(batch, _piece(batch, index, tokens, excerpt, generated, frames, note), loaded)
+
+
+# --- reporting -----------------------------------------------------------------------------------
+
+
+def summary(batch: Batch) -> dict[str, Any]:
+    """The one JSON line `generate_batch --wait` ends with."""
+    return {
+        "batch": batch.pk,
+        "status": batch.status,
+        "chorales": batch.chorales.filter(kind=Chorale.Kind.GENERATED).count(),
+        "rejected": batch.rejected,
+        "questions": Question.objects.filter(clip_generated__chorale__batch=batch).count(),
+        "error": batch.error or None,
+    }

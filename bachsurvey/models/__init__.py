@@ -1,0 +1,51 @@
+"""The listening test's data, where Django looks for the app's models: the content of the quiz
+(models.content: batches, chorales, clips, questions, grid runs) and its participants
+(models.participants: participants, assignments, answers, clip deliveries).
+
+Every model and choice is imported from here (``from bachsurvey.models import Question``); the
+migrations name ``bachsurvey.models.new_seed`` and ``bachsurvey.models.new_media_key`` too.
+"""
+
+from bachsurvey.models.content import (
+    MAX_BATCH_COUNT,
+    MAX_SEED,
+    SINGLE_VOICE,
+    Batch,
+    Category,
+    Chorale,
+    Clip,
+    GridRun,
+    Question,
+    new_seed,
+)
+from bachsurvey.models.participants import (
+    AgeGroup,
+    Answer,
+    Assignment,
+    ClipDelivery,
+    Experience,
+    Participant,
+    Side,
+    new_media_key,
+)
+
+__all__ = [
+    "MAX_BATCH_COUNT",
+    "MAX_SEED",
+    "SINGLE_VOICE",
+    "AgeGroup",
+    "Answer",
+    "Assignment",
+    "Batch",
+    "Category",
+    "Chorale",
+    "Clip",
+    "ClipDelivery",
+    "Experience",
+    "GridRun",
+    "Participant",
+    "Question",
+    "Side",
+    "new_media_key",
+    "new_seed",
+]

@@ -1,0 +1,1 @@
+"""The quiz room: the participants' page and API, their answers, clips and results."""

@@ -1,0 +1,225 @@
+"""The JSON API the quiz page uses. Short views: check the session, call a service, respond.
+
+Replies are the ``*_payload`` dicts of bachsurvey.quiz.serializers as they are: they hold exactly
+the fields of the output serializers named in the schema, and running them through those
+serializers as well cost a busy request about a tenth of its CPU (benchmarks/load). That the two
+agree is checked by tests/bachsurvey/quiz/test_api_replies.py (each reply against its serializer)
+and by the fuzzing against the schema (tests/bachsurvey/quiz/test_api_fuzz.py).
+
+Participants are anonymous, but each is bound to the browser session that created it
+(bachsurvey.quiz.session): an id that is not this browser's own answers 404, whoever knows it.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import NoReturn
+
+from django.conf import settings
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView, exception_handler
+
+from bachsurvey.quiz import clip_urls, services, session, sql, throttles
+from bachsurvey.quiz.parsers import SafeJSONParser, too_large
+from bachsurvey.quiz.serializers import (
+    AnswerCreatedOutput,
+    AnswerInput,
+    ErrorOutput,
+    ParticipantCreatedOutput,
+    ParticipantInput,
+    ProgressOutput,
+    WithdrawnOutput,
+    answer_payload,
+    progress_payload,
+    question_payload,
+)
+
+ERROR_STATUS: dict[type[services.SurveyError], int] = {
+    services.NotAssigned: status.HTTP_400_BAD_REQUEST,
+    services.UnknownParticipant: status.HTTP_404_NOT_FOUND,
+    services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
+    services.AlreadyAnswered: status.HTTP_409_CONFLICT,
+    services.OutOfOrder: status.HTTP_409_CONFLICT,
+    services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
+
+# A body the serializer refuses: {"field": ["message", …]}, or {"detail"} for one that is not JSON.
+ValidationErrorOutput = OpenApiResponse(
+    OpenApiTypes.OBJECT, description="malformed: messages by field, or a detail"
+)
+
+
+def participant_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's handler, with a code beside every lone detail ({"detail", "code"}, the schema's
+    ErrorOutput): a 404 for another browser's participant, a 403 without the CSRF token…"""
+    response = exception_handler(exc, context)
+    data = None if response is None else response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        data["code"] = getattr(data["detail"], "code", None) or "error"
+    return response
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The site's 404 (handler404): JSON in the API's error shape under /api/, where a URL that
+    matches no route (a participant id that is not a UUID) would otherwise get an HTML page."""
+    if request.path.startswith("/api/"):
+        body = {"detail": "No such resource.", "code": "not_found"}
+        return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
+    return page_not_found(request, exception)
+
+
+class ParticipantSessionAuthentication(SessionAuthentication):
+    """DRF checks CSRF only for logged-in users; these anonymous writes are bound to the
+    session cookie too, so a foreign site must not be able to make them: check CSRF always."""
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        user = super().authenticate(request)
+        if user is None:
+            self.enforce_csrf(request)
+        return user
+
+
+class ParticipantSessionScheme(OpenApiAuthenticationExtension):
+    """Describes ParticipantSessionAuthentication in the OpenAPI schema: the session cookie."""
+
+    target_class = ParticipantSessionAuthentication
+    name = "participantSession"
+
+    def get_security_definition(self, auto_schema):  # type: ignore[no-untyped-def]
+        return {"type": "apiKey", "in": "cookie", "name": settings.SESSION_COOKIE_NAME}
+
+
+class ParticipantApi(APIView):
+    authentication_classes = [ParticipantSessionAuthentication]
+    permission_classes = [AllowAny]
+    parser_classes = [SafeJSONParser]
+    throttle_classes: list[type[throttles.RateLimit]] = []
+
+    def get_exception_handler(self) -> Callable[[Exception, dict], Response | None]:
+        return participant_exception_handler
+
+    def handle_exception(self, exc: Exception) -> Response:
+        return super().handle_exception(too_large(exc))  # 413, not Django's 400 page
+
+    def throttled(self, request: Request, wait: float | None) -> NoReturn:
+        # A throttled view has one throttle, whose message says what was limited.
+        raise throttles.RateLimited(wait, self.throttle_classes[0].message)
+
+
+def refusal(error: services.SurveyError) -> Response:
+    return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[type(error)])
+
+
+class ParticipantCreateApi(ParticipantApi):
+    throttle_classes = [throttles.ParticipantCreationThrottle]
+
+    @extend_schema(
+        request=ParticipantInput,
+        responses={
+            201: ParticipantCreatedOutput,
+            400: ValidationErrorOutput,
+            403: ErrorOutput,
+            413: ErrorOutput,
+            429: ErrorOutput,
+            503: ErrorOutput,
+        },
+        summary="Start the quiz: consent, background, and five questions",
+    )
+    def post(self, request: Request) -> Response:
+        data = ParticipantInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        django_request: HttpRequest = request._request
+        try:
+            participant = services.create_participant(
+                age_group=data.validated_data["age_group"],
+                experience=data.validated_data["experience"],
+                attempt=session.next_attempt(django_request),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        session.bind(django_request, participant)
+        quiz = sql.quiz_of(participant.pk)
+        assert quiz is not None  # created above, in a transaction that has committed
+        clip_urls.remember(django_request, quiz)
+        payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
+        return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class ParticipantDetailApi(ParticipantApi):
+    @extend_schema(
+        responses={200: ProgressOutput, 404: ErrorOutput},
+        summary="Progress, and the results once finished",
+    )
+    def get(self, request: Request, participant_id: str) -> Response:
+        quiz = sql.quiz_of(session.own_participant_id(request._request, participant_id))
+        if quiz is None:
+            raise Http404("No such participant.")
+        return Response(progress_payload(quiz))
+
+
+class AnswerCreateApi(ParticipantApi):
+    throttle_classes = [throttles.AnswerThrottle]
+
+    @extend_schema(
+        request=AnswerInput,
+        responses={
+            201: AnswerCreatedOutput,
+            400: ValidationErrorOutput,
+            403: ErrorOutput,
+            404: ErrorOutput,
+            409: ErrorOutput,
+            413: ErrorOutput,
+            429: ErrorOutput,
+        },
+        summary="Answer the current question; stored at once, never overwritten",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        own_id = session.own_participant_id(request._request, participant_id)
+        data = AnswerInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            values = data.validated_data
+            submitted = services.submit_answer(
+                participant_id=own_id,
+                question_id=values["question"],
+                choice=values["choice"],
+                response_ms=values["response_ms"],
+                plays=values["plays"],
+                heard_fully=values["heard_fully"],
+                elapsed_ms=values.get("elapsed_ms"),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        if submitted.finished:  # the clip URLs now expire CLIP_URL_SECONDS from here
+            clip_urls.mark_ended(own_id, time.time())
+        # Built from what the service returned, without another query: the answer is committed,
+        # and nothing after the commit may fail the reply (see services.submit_answer).
+        payload = {
+            **answer_payload(submitted.item),
+            "answered": submitted.answered,
+            "finished": submitted.finished,
+        }
+        return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class WithdrawApi(ParticipantApi):
+    @extend_schema(
+        request=None,
+        responses={200: WithdrawnOutput, 403: ErrorOutput, 404: ErrorOutput},
+        summary="Withdraw: delete this participant's answers and background",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        participant = session.own_participant(request._request, participant_id)
+        deleted = services.withdraw(participant)
+        clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
+        return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

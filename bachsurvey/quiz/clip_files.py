@@ -1,0 +1,64 @@
+"""How a clip or score file is answered: the one byte range asked for, and the headers.
+
+Both sides of a question get the same headers: type, length, range, and a fixed set that says
+nothing of the file (no Last-Modified, no ETag, no file name). Behind nginx
+(MEDIA_ACCEL_REDIRECT) the application only decides, and nginx sends the bytes from its internal
+location (deploy/nginx.conf), adding CSP and nosniff there. Shared by the Django views and the
+WSGI fast path of participants' audio (bachsurvey.quiz.clip_fast).
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+
+from django.conf import settings
+
+# One byte range; more than 15 digits is no file of ours (and would make int() slow).
+_RANGE = re.compile(r"bytes=(\d{0,15})-(\d{0,15})")
+# Media are our own rendered clips and scores (no uploads); still, an SVG opened on its own must
+# not run script or load anything.
+MEDIA_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+CACHE_CONTROL = "private, max-age=3600"
+
+
+def requested_range(header: str, size: int) -> tuple[int, int] | None:
+    """The inclusive byte range a ``Range`` header asks of a ``size``-byte file.
+
+    None when the header is absent or not one plain byte range (the whole file is sent, as
+    nginx does with ``max_ranges 1``); ValueError when the range lies outside the file (416).
+    """
+    match = _RANGE.fullmatch(header.strip())
+    if match is None or match.groups() == ("", ""):
+        return None
+    first, last = match.groups()
+    if first:
+        start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    else:  # "bytes=-N": the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    if start > end or start >= size:
+        raise ValueError(f"bytes {header!r} lie outside a {size}-byte file")
+    return start, end
+
+
+def content_type(name: str) -> str:
+    return mimetypes.guess_type(name)[0] or "application/octet-stream"
+
+
+def common_headers() -> list[tuple[str, str]]:
+    """Headers every clip and score response carries, whatever the file."""
+    return [
+        ("Accept-Ranges", "bytes"),
+        ("Cache-Control", CACHE_CONTROL),
+        ("Content-Security-Policy", MEDIA_CSP),
+    ]
+
+
+def accel_headers(name: str) -> list[tuple[str, str]]:
+    """The headers of an answer nginx completes from MEDIA_ACCEL_REDIRECT (no body); nginx adds
+    its own Accept-Ranges (ours as well would send the header twice)."""
+    return [
+        ("Content-Type", content_type(name)),
+        ("X-Accel-Redirect", f"{settings.MEDIA_ACCEL_REDIRECT}{name}"),
+        *(header for header in common_headers() if header[0] != "Accept-Ranges"),
+    ]

@@ -1,0 +1,227 @@
+"""Everything a participant writes, each in one transaction (HackSoft-style services): starting a
+quiz (consent, background and the draw of its questions), answering, withdrawing.
+
+The API calls these; it never touches models directly for writes. The busy writes' SQL is
+written out in bachsurvey.quiz.sql. Refusals are typed errors (SurveyError subclasses) that the
+API maps to HTTP statuses.
+
+Drawing questions (SPEC §7, avoiding BachBot's flaws): five live questions, one single-voice
+(S, A, T or B: the voice first, uniformly among voices that have questions, so a voice with many
+questions is not over-served), one AT, one ATB and two SATB, without replacement, in random order.
+Besides, no two questions of one participant share a chorale (by its corpus id): hearing the same
+Bach twice, once re-harmonized, would give the second answer away.
+
+Which side holds Bach: drawn for every assignment from a cryptographic source (draw_sides). A
+position effect then averages out over participants instead of being balanced by a rule that
+others' quizzes would reveal; the statistics report accuracy with Bach on each side.
+"""
+
+from __future__ import annotations
+
+import random
+import secrets
+from dataclasses import dataclass, replace
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from bachsurvey.models import SINGLE_VOICE, Answer, Category, Participant, Side, new_media_key
+from bachsurvey.quiz import clip_urls, sql
+from bachsurvey.quiz.sql import Drawable, QuizItem
+
+QUESTIONS_PER_PARTICIPANT = 5
+SLOTS: tuple[tuple[str, ...], ...] = (
+    tuple(SINGLE_VOICE),
+    (Category.AT,),
+    (Category.ATB,),
+    (Category.SATB,),
+    (Category.SATB,),
+)
+DRAW_TRIES = 200  # random restarts before concluding the live pool cannot fill a quiz
+MAX_RESPONSE_MS = 60 * 60 * 1000
+
+
+class SurveyError(Exception):
+    """A refused request; ``code`` is stable for clients, the message is for people."""
+
+    code = "refused"
+
+
+class NotEnoughQuestions(SurveyError):
+    code = "not_enough_questions"
+
+
+class ParticipantWithdrawn(SurveyError):
+    code = "withdrawn"
+
+
+class UnknownParticipant(SurveyError):
+    code = "not_found"
+
+
+class NotAssigned(SurveyError):
+    code = "not_assigned"
+
+
+class AlreadyAnswered(SurveyError):
+    code = "already_answered"
+
+
+class OutOfOrder(SurveyError):
+    code = "out_of_order"
+
+
+# --- drawing a quiz ------------------------------------------------------------------------------
+
+
+def draw_questions(rng: random.Random) -> list[Drawable]:
+    """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
+    by_category: dict[str, list[Drawable]] = {}
+    for question in sql.live_questions():  # a fixed order, so a seeded rng draws reproducibly
+        by_category.setdefault(question.category, []).append(question)
+    for _ in range(DRAW_TRIES):
+        chosen: list[Drawable] = []
+        used: set[str] = set()
+        for slot in SLOTS:
+            usable = {
+                category: [q for q in by_category.get(category, []) if not q.chorales & used]
+                for category in slot
+            }
+            categories = [c for c in slot if usable[c]]
+            if not categories:
+                break
+            question = rng.choice(usable[rng.choice(categories)])
+            chosen.append(question)
+            used |= question.chorales
+        else:
+            rng.shuffle(chosen)
+            return chosen
+    raise NotEnoughQuestions(
+        "There are not enough live questions to build a quiz; please come back later."
+    )
+
+
+def draw_sides(count: int) -> list[str]:
+    """Bach's side for each of ``count`` assignments, each drawn on its own from the operating
+    system's cryptographic source: nobody can predict it from other participants' sides (the
+    earlier rule, the side held less often, let consecutive participants alternate 3 times in
+    4), and no seed set in a test or a worker can make it repeat."""
+    return [secrets.choice(Side.values) for _ in range(count)]
+
+
+# --- participants --------------------------------------------------------------------------------
+
+
+def create_participant(
+    *, age_group: str, experience: str, attempt: int = 1, rng: random.Random | None = None
+) -> Participant:
+    """A consenting participant with five assigned questions (consent is checked by the API)."""
+    rng = rng or random.SystemRandom()
+    with transaction.atomic():
+        questions = draw_questions(rng)
+        participant = Participant.objects.create(
+            consented_at=timezone.now(),
+            age_group=age_group,
+            experience=experience,
+            attempt=attempt,
+        )
+        ids = [q.pk for q in questions]
+        rows = [
+            (question, position, side, new_media_key())
+            for position, (question, side) in enumerate(zip(ids, draw_sides(len(ids)), strict=True))
+        ]
+        sql.insert_assignments(participant.pk, rows)
+    return participant
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A stored answer (as its question's item of the quiz) and the progress after it."""
+
+    item: QuizItem
+    answered: int
+    finished: bool
+
+
+def submit_answer(
+    *,
+    participant_id: object,
+    question_id: object,
+    choice: str,
+    response_ms: int,
+    plays: dict[str, int],
+    heard_fully: dict[str, bool],
+    elapsed_ms: int | None = None,
+) -> Submitted:
+    """Store one answer the moment it is given; any refusal changes nothing.
+
+    Questions are answered in their assigned order: the page shows one at a time, and an
+    answer to a later question means a client that skipped (or a script).
+
+    Returns only after the transaction has committed, with everything the API's reply needs, so
+    the reply reads nothing more from the database: a 201 means the answer is stored, and an
+    outage after the commit cannot turn a stored answer into an error reply.
+    """
+    with transaction.atomic():
+        # Row lock: two concurrent submissions for one participant are handled one after the other.
+        # (Read here once, with the lock, not before as well: the API passes the session's id.)
+        quiz = sql.quiz_of(participant_id, lock=True)
+        if quiz is None:
+            raise UnknownParticipant("No such participant.")
+        if quiz.withdrawn:
+            raise ParticipantWithdrawn("You have withdrawn from the study; nothing was stored.")
+        item = next((i for i in quiz.items if str(i.question_id) == str(question_id)), None)
+        if item is None:
+            raise NotAssigned("This question is not part of your quiz.")
+        if item.answered:
+            raise AlreadyAnswered(
+                "You have already answered this question; the first answer stands."
+            )
+        pending = next(i for i in quiz.items if not i.answered)
+        if pending.position != item.position:
+            raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
+        now = timezone.now()
+        stored = replace(item, choice=choice, correct=choice == item.bach_side, answered_at=now)
+        # The server's own account, which a script cannot fake: how much of each clip it sent,
+        # and how long since the previous answer (or the start) this answer came.
+        served = clip_urls.served_fractions(item.assignment_id, item.audio_bytes)
+        previous = quiz.items[item.position - 1].answered_at if item.position else quiz.started_at
+        server_elapsed = round((now - (previous or quiz.started_at)).total_seconds() * 1000)
+        try:
+            # No savepoint of its own (two round trips fewer): on a constraint error the whole
+            # transaction is rolled back as the refusal leaves it, which is what a refusal wants.
+            sql.insert_answer(
+                assignment_id=item.assignment_id,
+                choice=choice,
+                correct=choice == item.bach_side,
+                response_ms=min(response_ms, MAX_RESPONSE_MS),
+                elapsed_ms=None if elapsed_ms is None else min(elapsed_ms, MAX_RESPONSE_MS),
+                plays={side: int(plays[side]) for side in Side.values},
+                heard_fully={side: bool(heard_fully[side]) for side in Side.values},
+                served=served,
+                server_elapsed_ms=min(max(server_elapsed, 0), MAX_RESPONSE_MS),
+                created_at=now,
+            )
+        except IntegrityError:  # the one-to-one constraint: a concurrent duplicate won the race
+            raise AlreadyAnswered("You have already answered this question.") from None
+        answered = quiz.answered + 1  # this one included
+        finished = answered == len(quiz.items)
+        if finished:
+            Participant.objects.filter(pk=quiz.participant_id).update(finished_at=now)
+    return Submitted(item=stored, answered=answered, finished=finished)
+
+
+def withdraw(participant: Participant) -> int:
+    """Delete the participant's answers, questions and background; keep a bare tombstone.
+
+    The tombstone (id, dates) lets a returning browser be told its answers are gone. Returns
+    how many answers were deleted; withdrawing twice deletes nothing more.
+    """
+    with transaction.atomic():
+        participant = Participant.objects.select_for_update().get(pk=participant.pk)
+        deleted = Answer.objects.filter(assignment__participant=participant).count()
+        participant.assignments.all().delete()  # answers and clip deliveries cascade
+        participant.age_group = participant.experience = ""
+        participant.withdrawn_at = participant.withdrawn_at or timezone.now()
+        participant.save(update_fields=["age_group", "experience", "withdrawn_at"])
+    return deleted
