@@ -15,6 +15,7 @@ from bachsurvey.env import (
     env_list,
     env_str,
 )
+from composer.paths import DEFAULT_COMPOSER, DEFAULT_HARMONIZER, shipped
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"  # git-ignored: database, collected static files, media
@@ -125,18 +126,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 
 # --- Generation batches (bachsurvey.generation.batches, run by the Celery task generate_batch) ---
-_CHECKPOINTS = BASE_DIR / "composer" / "checkpoints"
-
-
-def _shipped(name: str) -> str:
-    """A fine-tuned checkpoint that ships in composer/checkpoints, else the language model."""
-    path = _CHECKPOINTS / name
-    return str(path if path.exists() else _CHECKPOINTS / "bachbot.pt")
-
-
-# Free pieces: the length-aware composer; harmonization batches: the harmonizer.
-GENERATION_CHECKPOINT = env_str("GENERATION_CHECKPOINT", _shipped("bachbot_length.pt"))
-HARMONIZATION_CHECKPOINT = env_str("HARMONIZATION_CHECKPOINT", _shipped("harmonizer.pt"))
+# Free pieces: the length-aware composer; harmonization batches: the harmonizer; each the language
+# model where it does not ship (composer.paths: names only, no torch in the web processes).
+GENERATION_CHECKPOINT = env_str("GENERATION_CHECKPOINT", str(shipped(DEFAULT_COMPOSER)))
+HARMONIZATION_CHECKPOINT = env_str("HARMONIZATION_CHECKPOINT", str(shipped(DEFAULT_HARMONIZER)))
 GENERATION_DEVICE = env_str("GENERATION_DEVICE", "auto")  # auto: CUDA when present, else CPU
 GENERATION_DEVICE_BATCH = env_int("GENERATION_DEVICE_BATCH", 64, minimum=1)  # pieces per pass
 # torch's CPU threads in a worker: more threads than free cores make sampling far slower.

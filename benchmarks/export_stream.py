@@ -29,7 +29,6 @@ from urllib.parse import urlsplit, urlunsplit
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bachsurvey_bench"
-CATEGORIES = ("S", "A", "T", "B", "AT", "ATB", "SATB")
 EXPERIENCES = ("novice", "intermediate", "advanced", "expert")
 
 
@@ -59,6 +58,7 @@ def admin_connection(url: str):  # type: ignore[no-untyped-def]
 
 def seed(answers: int) -> None:
     from bachsurvey.models import Answer, Assignment, Chorale, Clip, Participant, Question
+    from composer.voices import CATEGORIES
 
     rng = random.Random(0)
     questions = []

@@ -25,7 +25,6 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-CATEGORIES = ("S", "A", "T", "B", "AT", "ATB", "SATB")
 EXPERIENCES = ("novice", "intermediate", "advanced", "expert")
 
 
@@ -58,6 +57,7 @@ def simulate(
 
 def size_case(answers: int) -> dict:
     from bachsurvey.research.stats import AnswerRecord, summarize
+    from composer.voices import CATEGORIES
 
     who, what, correct = simulate(answers)
     experience = [EXPERIENCES[p % 4] for p in range(who.max() + 1)]

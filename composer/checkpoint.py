@@ -11,26 +11,14 @@ from pathlib import Path
 import torch
 
 from composer.model import ChoraleLSTM, ModelConfig
+from composer.paths import DEFAULT_CHECKPOINT, REPO_ROOT
 from composer.vocabulary import Vocabulary
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RUNS_DIR = REPO_ROOT / "runs"  # where training and fine-tuning write their runs by default
-CHECKPOINTS_DIR = REPO_ROOT / "composer" / "checkpoints"  # the shipped ones
-DEFAULT_CHECKPOINT = CHECKPOINTS_DIR / "bachbot.pt"
-# Both fine-tuned from bachbot.pt (python -m composer finetune): the length-aware composer, which
-# free composition uses (composer.conditioning), and the harmonizer (composer.harmonization.reader).
-DEFAULT_COMPOSER = CHECKPOINTS_DIR / "bachbot_length.pt"
-DEFAULT_HARMONIZER = CHECKPOINTS_DIR / "harmonizer.pt"
 LANGUAGE_MODEL = "language_model"
 
 
 class CheckpointError(ValueError):
     """A checkpoint file that is missing or not one of ours."""
-
-
-def shipped(preferred: Path) -> Path:
-    """``preferred`` (a fine-tuned checkpoint) where it exists, else the language model."""
-    return preferred if Path(preferred).exists() else DEFAULT_CHECKPOINT
 
 
 def git_commit() -> str | None:

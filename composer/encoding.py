@@ -45,6 +45,8 @@ from pathlib import Path
 
 from music21 import clef, expressions, key, meter, note, stream
 
+from composer.voices import VOICES
+
 START = "START"
 END = "END"
 FRAME_END = "|||"
@@ -54,7 +56,6 @@ PAD = "PAD"
 REST = "REST"
 SPECIAL_TOKENS = (PAD, START, END, FRAME_END, FERMATA, BLANK)
 
-VOICES = ("S", "A", "T", "B")
 VOICE_NAMES = ("Soprano", "Alto", "Tenor", "Bass")
 
 # Usual range of each voice, MIDI pitches inclusive: the 0.5th and 99.5th percentiles of the

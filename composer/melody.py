@@ -59,6 +59,7 @@ from composer.harmonization.reader import Harmonizer
 from composer.harmonization.search import Harmonization, harmonize
 from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
 from composer.model import ChoraleLSTM
+from composer.paths import MIDI_SUFFIXES, SCORE_SUFFIXES
 from composer.vocabulary import Vocabulary
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
@@ -70,8 +71,6 @@ MELODY_RANGES: dict[str, tuple[int, int]] = {
     "T": (47, 72),
     "B": (33, 67),
 }
-SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl")
-MIDI_SUFFIXES = (".mid", ".midi")
 TEXT_SUFFIXES = (".txt",)
 BAR = 4 * FRAMES_PER_QUARTER  # frames in a 4/4 bar
 VOICE_WORDS = ("soprano", "alto", "tenor", "bass")

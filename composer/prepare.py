@@ -21,9 +21,9 @@ import music21
 from tqdm import tqdm
 
 from composer import corpus, encoding
+from composer.paths import REPO_ROOT
 from composer.vocabulary import VOCABULARY_PATH, Vocabulary, load_vocabulary
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 CORPUS_DIR = REPO_ROOT / "var" / "corpus"
 SPLIT_PATH = encoding.DATA_DIR / "split.json"
 SPLIT_SEED = 2016

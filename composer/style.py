@@ -21,7 +21,8 @@ from functools import cache
 from pathlib import Path
 
 # Usual range of each voice, MIDI inclusive (the harmonization search keeps filled voices in it).
-from composer.encoding import VOICE_RANGES, VOICES, Chorale, tokens_to_chorale
+from composer.encoding import VOICE_RANGES, Chorale, tokens_to_chorale
+from composer.voices import VOICES
 
 MEASURES = (
     "out_of_range",

@@ -8,6 +8,8 @@ means two modules cannot be understood, or loaded, apart. Migrations are generat
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import grimp
@@ -93,3 +95,36 @@ def test_composer_never_imports_the_site() -> None:
     )
     for site in ("bachsurvey", "django", "rest_framework", "celery"):
         assert not graph.chain_exists(importer="composer", imported=site, as_packages=True), site
+
+
+def test_the_survey_reaches_the_composer_only_through_its_generation_room() -> None:
+    """Besides bachsurvey.generation and the management commands, only names (composer.paths,
+    composer.voices: no torch, no music21) may be imported, so web processes stay light."""
+    graph = grimp.build_graph("composer", "bachsurvey", cache_dir=None)
+    allowed = ("bachsurvey.generation", "bachsurvey.management")
+    names = {"composer.paths", "composer.voices"}
+    reaching = {
+        (module, imported)
+        for module in graph.find_descendants("bachsurvey") | {"bachsurvey"}
+        if not module.startswith(allowed)
+        for imported in graph.find_modules_directly_imported_by(module)
+        if imported.startswith("composer") and imported not in names
+    }
+    assert not reaching, sorted(reaching)
+
+
+def test_the_web_processes_load_neither_torch_nor_music21() -> None:
+    code = (
+        "import sys, django; django.setup(); import bachsurvey.urls, bachsurvey.wsgi; "
+        "print(' '.join(m for m in ('torch', 'music21') if m in sys.modules))"
+    )
+    env_setting = "DJANGO_SETTINGS_MODULE=bachsurvey.settings"
+    result = subprocess.run(
+        ["env", env_setting, sys.executable, "-c", code],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -9,7 +9,6 @@ not the category's).
 from __future__ import annotations
 
 import hashlib
-import secrets
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
@@ -17,15 +16,11 @@ from pathlib import Path
 from django.conf import settings
 
 from bachsurvey.models import Chorale, Clip, Question
+from composer.paths import opaque_name  # names only: no music21 or torch
 
 
 class InvalidContent(Exception):
     """Content that breaks a rule of the survey; the message says which."""
-
-
-def opaque_name(suffix: str) -> str:
-    """A random file name, as composer.render.audio.opaque_name (not imported: it loads music21)."""
-    return secrets.token_hex(16) + suffix
 
 
 def store_media(source: Path, folder: str, name: str | None = None) -> str:

@@ -324,7 +324,8 @@ def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path
     one render path, under opaque names."""
     from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
     from composer.pairing import key_signature
-    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, opaque_name, render_mp3
+    from composer.paths import opaque_name
+    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, render_mp3
     from composer.render.svg import score_to_svg
 
     chorale = transpose_chorale(tokens_to_chorale(tokens), shift)

@@ -15,17 +15,22 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from composer.voices import CATEGORIES, MASKS
 
-class Category(models.TextChoices):
-    """What the model wrote: one voice, two, three (harmonizations), or all four (free)."""
-
-    S = "S", "Soprano re-harmonized"
-    A = "A", "Alto re-harmonized"
-    T = "T", "Tenor re-harmonized"
-    B = "B", "Bass re-harmonized"
-    AT = "AT", "Alto and tenor re-harmonized"
-    ATB = "ATB", "Alto, tenor and bass re-harmonized"
-    SATB = "SATB", "Free composition"
+CATEGORY_LABELS = {
+    "S": "Soprano re-harmonized",
+    "A": "Alto re-harmonized",
+    "T": "Tenor re-harmonized",
+    "B": "Bass re-harmonized",
+    "AT": "Alto and tenor re-harmonized",
+    "ATB": "Alto, tenor and bass re-harmonized",
+    "SATB": "Free composition",
+}
+# What the model wrote: one voice, two, three (harmonizations), or all four (free); the names
+# come from the composer (composer.voices: names only, no music21 or torch).
+Category = models.TextChoices(
+    "Category", [(name, (name, CATEGORY_LABELS[name])) for name in CATEGORIES]
+)
 
 
 SINGLE_VOICE = (Category.S, Category.A, Category.T, Category.B)
@@ -110,7 +115,7 @@ class Batch(models.Model):
             models.CheckConstraint(
                 condition=Q(mode="", voices="")
                 | Q(mode="free", voices="SATB")
-                | Q(mode="harmonize") & Q(voices__in=["S", "A", "T", "B", "AT", "ATB"]),
+                | Q(mode="harmonize") & Q(voices__in=list(MASKS)),
                 name="batch_voices_fit_mode",
                 violation_error_message=(
                     "Voices: leave blank for free composition; "
@@ -187,7 +192,7 @@ class Chorale(models.Model):
 class Clip(models.Model):
     """A rendered excerpt of a chorale: its audio and its engraved score.
 
-    Files carry random names (composer.render.audio.opaque_name) so that nothing in a URL tells the
+    Files carry random names (composer.paths.opaque_name) so that nothing in a URL tells the
     real clip from the generated one.
     """
 

@@ -28,8 +28,8 @@ from scipy.stats import binomtest, norm
 from statsmodels.stats.proportion import proportion_confint
 
 from bachsurvey.research.stats_model import fit_mixed_model, unfitted
+from composer.voices import CATEGORIES
 
-CATEGORIES: tuple[str, ...] = ("S", "A", "T", "B", "AT", "ATB", "SATB")
 EXPERIENCES: tuple[str, ...] = ("novice", "intermediate", "advanced", "expert")
 ALL = "all"
 ALPHA = 0.05  # 95% intervals throughout

@@ -13,7 +13,7 @@ import shutil
 from dataclasses import fields
 from pathlib import Path
 
-from composer import checkpoint
+from composer import paths
 from composer.cli.config_flags import add_config_flags
 from composer.prepare import corpus_ids
 from composer.training.finetune import KINDS, FineTuneConfig, finetune
@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 
 def run(args: argparse.Namespace) -> int:
     config = FineTuneConfig(**{f.name: getattr(args, f.name) for f in fields(FineTuneConfig)})
-    out = args.out or checkpoint.RUNS_DIR / f"finetune-{config.kind}"
+    out = args.out or paths.RUNS_DIR / f"finetune-{config.kind}"
     best = finetune(config, corpus_ids("train"), corpus_ids("validation"), out)
     print(json.dumps({"best": best, "checkpoint": str(out / "best.pt")}))
     if args.save:

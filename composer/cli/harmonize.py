@@ -13,9 +13,9 @@ import json
 import sys
 from pathlib import Path
 
-from composer import checkpoint
+from composer import checkpoint, paths
 from composer.harmonization.evaluation import evaluate, validation_chorales
-from composer.harmonization.masks import MASKS, HarmonizationError
+from composer.harmonization.masks import HarmonizationError
 from composer.harmonization.reader import Harmonizer
 from composer.harmonization.search import METHODS
 from composer.melody import (
@@ -28,6 +28,7 @@ from composer.melody import (
 )
 from composer.model import ChoraleLSTM
 from composer.vocabulary import Vocabulary
+from composer.voices import MASKS
 
 
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
@@ -38,7 +39,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--checkpoint",
         type=Path,
-        default=checkpoint.shipped(checkpoint.DEFAULT_HARMONIZER),
+        default=paths.shipped(paths.DEFAULT_HARMONIZER),
         help="the harmonizer (composer/checkpoints/harmonizer.pt, the default) or a language "
         "model such as composer/checkpoints/bachbot.pt, BachBot's way",
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import torch
 
-from composer import checkpoint
+from composer import checkpoint, paths
 from composer.encoding import tokens_to_score
 from composer.model import pick_device
 from composer.sample import MAX_FRAMES, MIN_FRAMES, compose_with_report
@@ -22,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     parser.add_argument(
         "--checkpoint",
         type=Path,
-        default=checkpoint.shipped(checkpoint.DEFAULT_COMPOSER),
+        default=paths.shipped(paths.DEFAULT_COMPOSER),
         help="default: the length-aware composer, composer/checkpoints/bachbot_length.pt",
     )
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")

@@ -7,7 +7,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
-from composer import checkpoint
+from composer import checkpoint, paths
 from composer.cli.config_flags import add_config_flags
 from composer.prepare import corpus_ids
 from composer.training.train import TrainConfig, evaluate, save_weights_only, train
@@ -16,22 +16,20 @@ from composer.training.train import TrainConfig, evaluate, save_weights_only, tr
 def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "train":
         add_config_flags(parser, TrainConfig)
-        parser.add_argument(
-            "--out", type=Path, default=checkpoint.RUNS_DIR / "train", help="run folder"
-        )
+        parser.add_argument("--out", type=Path, default=paths.RUNS_DIR / "train", help="run folder")
         parser.add_argument("--resume", type=Path, help="continue from this run's last.pt")
         parser.add_argument(
             "--save", type=Path, help="also copy the best checkpoint (weights only) here"
         )
     elif command == "evaluate":
-        parser.add_argument("--checkpoint", type=Path, default=checkpoint.DEFAULT_CHECKPOINT)
+        parser.add_argument("--checkpoint", type=Path, default=paths.DEFAULT_CHECKPOINT)
         parser.add_argument("--split", default="validation", choices=["train", "validation"])
         parser.add_argument("--device", default="cpu")
     elif command == "grid":
         parser.add_argument(
             "config", type=Path, help="JSON grid file (see benchmarks/grid_small.json)"
         )
-        parser.add_argument("--out", type=Path, default=checkpoint.RUNS_DIR / "grid")
+        parser.add_argument("--out", type=Path, default=paths.RUNS_DIR / "grid")
 
 
 def run(args: argparse.Namespace) -> int:

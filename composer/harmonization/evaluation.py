@@ -23,11 +23,12 @@ from collections.abc import Sequence
 from tqdm import tqdm
 
 from composer.encoding import BLANK
-from composer.harmonization.masks import MASKS, frame_layout, mask_tokens
+from composer.harmonization.masks import frame_layout, mask_tokens
 from composer.harmonization.reader import Harmonizer
 from composer.harmonization.search import harmonize, stream_log_prob
 from composer.model import ChoraleLSTM
 from composer.vocabulary import Vocabulary
+from composer.voices import MASKS
 
 
 def validation_chorales(limit: int | None = None) -> dict[str, list[str]]:

@@ -1,18 +1,18 @@
 """Which voices a harmonization blanks, and where they sit in a token stream.
 
-``MASKS`` are the six masks that ``eval-harmonization`` scores and the harmonizer is validated on
-(S, A, T, B, AT, ATB: one voice, the inner pair, all under the melody); the survey offers the same
-six. Fine-tuning also trains on the other proper subsets (``ALL_MASKS``). This module reads no
-model, so the survey can import it without torch.
+``MASKS`` (from composer.voices, where the survey reads them too) are the six masks that
+``eval-harmonization`` scores and the harmonizer is validated on (S, A, T, B, AT, ATB: one voice,
+the inner pair, all under the melody). Fine-tuning also trains on the other proper subsets
+(``ALL_MASKS``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from composer.encoding import BLANK, END, FERMATA, FRAME_END, START, VOICES, is_voice_token
+from composer.encoding import BLANK, END, FERMATA, FRAME_END, START, is_voice_token
+from composer.voices import VOICES
 
-MASKS = ("S", "A", "T", "B", "AT", "ATB")
 # Every non-empty proper subset of the four voices, as voice indices.
 ALL_MASKS = [[v for v in range(4) if bits >> v & 1] for bits in range(1, 15)]  # 14 masks
 

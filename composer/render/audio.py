@@ -58,6 +58,7 @@ from music21 import stream
 from scipy.io import wavfile
 
 from composer.encoding import FRAMES_PER_QUARTER, Chorale, EncodingError, tokens_to_score
+from composer.paths import opaque_name
 from composer.render.excerpt import read_chorale
 from composer.render.loudness import integrated_loudness
 
@@ -105,12 +106,6 @@ def as_score(source: ScoreLike) -> stream.Score:
         return tokens_to_score(list(source))
     except EncodingError as error:
         raise RenderError(f"cannot decode tokens: {error}") from error
-
-
-def opaque_name(suffix: str) -> str:
-    """A random file name that says nothing about its content, e.g. ``'3f9c...e1.mp3'``."""
-    suffix = suffix if not suffix or suffix.startswith(".") else "." + suffix
-    return secrets.token_hex(16) + suffix
 
 
 # --- score -> MIDI -------------------------------------------------------------------------------

@@ -12,18 +12,10 @@ from pathlib import Path
 
 from music21 import converter, stream
 
-from composer.render.audio import (
-    RenderError,
-    as_score,
-    opaque_name,
-    render_mp3,
-    render_wav,
-    write_midi,
-)
+from composer.paths import MIDI_SUFFIXES, SCORE_SUFFIXES, opaque_name
+from composer.render.audio import RenderError, as_score, render_mp3, render_wav, write_midi
 from composer.render.svg import score_to_svg
 
-SCORE_SUFFIXES = (".musicxml", ".xml", ".mxl")
-MIDI_SUFFIXES = (".mid", ".midi")
 TOKEN_SUFFIXES = (".tokens", ".txt")
 OUTPUT_SUFFIXES = (".mid", ".wav", ".mp3", ".svg")
 

@@ -10,7 +10,7 @@ whole chorales (START ... END, padded in batches of similar length) with teacher
 * ``harmonizer``: the frame reader of :mod:`composer.harmonization.reader` learns to name each
   blanked voice token of Bach's frames from the masked piece (each chorale with a random set of
   voices blanked: three times in four one of the masks that eval-harmonization scores,
-  composer.harmonization.masks.MASKS; else any other proper subset). The language model is not
+  composer.voices.MASKS; else any other proper subset). The language model is not
   trained: it is the harmonizer's decoder as it is. Validation: the reader's nats per blanked token
   over the validation chorales under each of the six masks (and how often its best guess is Bach's
   token).
@@ -32,16 +32,17 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from composer import checkpoint
+from composer import checkpoint, paths
 from composer.conditioning import LENGTH_FEATURES, stream_length_features
-from composer.encoding import BLANK, FRAME_END, PAD, VOICES
-from composer.harmonization.masks import ALL_MASKS, MASKS, frame_layout
+from composer.encoding import BLANK, FRAME_END, PAD
+from composer.harmonization.masks import ALL_MASKS, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import transpose_ids, transposition_table
 from composer.training.loop import EpochLoop, start_run
 from composer.training.train import evaluate
 from composer.vocabulary import Vocabulary
+from composer.voices import MASKS, VOICES
 
 KINDS = ("length", "harmonizer")
 
@@ -49,7 +50,7 @@ KINDS = ("length", "harmonizer")
 @dataclass
 class FineTuneConfig:
     kind: str = "harmonizer"
-    base: str = str(checkpoint.DEFAULT_CHECKPOINT)
+    base: str = str(paths.DEFAULT_CHECKPOINT)
     epochs: int = 20
     batch_size: int = 8
     lr: float = 3e-4  # the language model's own weights

@@ -198,6 +198,7 @@ def test_a_restart_between_requests_costs_no_request(site: str, relay: PostgresR
     assert stored(participant) == [created["questions"][0]["id"]]
 
 
+@pytest.mark.slow
 def test_a_database_that_does_not_answer_costs_a_bounded_wait(
     site: str, relay: PostgresRelay
 ) -> None:

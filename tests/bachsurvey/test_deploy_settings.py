@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -38,6 +40,7 @@ def test_check_deploy_is_clean_in_production():
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.slow
 def test_https_is_on_by_default_when_debug_is_off_and_can_be_turned_off():
     assert setting("SECURE_SSL_REDIRECT", **PRODUCTION) == "True"
     assert setting("SESSION_COOKIE_SECURE", **PRODUCTION) == "True"

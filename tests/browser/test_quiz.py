@@ -23,6 +23,7 @@ def clip_requests(page: Page) -> list[str]:
     return requested
 
 
+@pytest.mark.slow
 def test_a_participant_takes_the_whole_quiz(page: Page) -> None:
     requested = clip_requests(page)
     page.goto("/")
@@ -86,6 +87,7 @@ def test_a_participant_takes_the_whole_quiz(page: Page) -> None:
     assert Participant.objects.get().withdrawn
 
 
+@pytest.mark.slow
 def test_a_reload_resumes_where_the_participant_was(page: Page) -> None:
     consent_and_background(page)
     for number in (1, 2):

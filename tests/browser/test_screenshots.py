@@ -30,6 +30,7 @@ def shoot(page: Page, folder: Path, name: str, size: str) -> None:
     page.screenshot(path=folder / f"{name}-{size}.png", full_page=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("size, viewport", [("desktop", DESKTOP), ("phone", PHONE)])
 def test_it_screenshots_every_page(
     browser: Browser,

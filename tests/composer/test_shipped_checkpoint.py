@@ -8,7 +8,7 @@ import json
 import pytest
 import torch
 
-from composer import checkpoint
+from composer import checkpoint, paths
 from composer.harmonization.evaluation import evaluate as evaluate_harmonization
 from composer.harmonization.evaluation import validation_chorales
 from composer.harmonization.reader import Harmonizer
@@ -23,7 +23,7 @@ TARGET = 0.40  # nats per token on the committed split by chorale (BachBot: 0.47
 @pytest.fixture(scope="module")
 def shipped():
     torch.set_num_threads(2)
-    return checkpoint.load(checkpoint.DEFAULT_CHECKPOINT)
+    return checkpoint.load(paths.DEFAULT_CHECKPOINT)
 
 
 @pytest.mark.slow
@@ -33,14 +33,14 @@ def test_the_shipped_checkpoint_beats_the_target_on_the_validation_chorales(ship
     assert scores["chorales"] == 35
     assert scores["loss_per_token"] <= TARGET
     # The sidecar tells the truth about it.
-    sidecar = json.loads(checkpoint.sidecar_path(checkpoint.DEFAULT_CHECKPOINT).read_text())
+    sidecar = json.loads(checkpoint.sidecar_path(paths.DEFAULT_CHECKPOINT).read_text())
     assert sidecar["validation_loss"] == pytest.approx(scores["loss_per_token"], abs=2e-3)
 
 
 @pytest.fixture(scope="module")
 def composer_checkpoint():
     torch.set_num_threads(2)
-    return checkpoint.load(checkpoint.DEFAULT_COMPOSER)
+    return checkpoint.load(paths.DEFAULT_COMPOSER)
 
 
 @pytest.mark.slow
@@ -50,7 +50,7 @@ def test_the_length_aware_composer_also_beats_the_target(composer_checkpoint):
     assert model.config.condition_dim == 3 and meta["training"]["kind"] == "length"
     scores = evaluate(model, corpus_ids("validation"), vocabulary)
     assert scores["loss_per_token"] <= TARGET
-    sidecar = json.loads(checkpoint.sidecar_path(checkpoint.DEFAULT_COMPOSER).read_text())
+    sidecar = json.loads(checkpoint.sidecar_path(paths.DEFAULT_COMPOSER).read_text())
     assert sidecar["validation_loss"] == pytest.approx(scores["loss_per_token"], abs=2e-3)
 
 
@@ -72,7 +72,7 @@ def test_nine_samples_in_ten_at_temperature_0_8_are_valid_chorales_and_seeded(
 @pytest.fixture(scope="module")
 def harmonizer_checkpoint():
     torch.set_num_threads(2)
-    return checkpoint.load(checkpoint.DEFAULT_HARMONIZER)
+    return checkpoint.load(paths.DEFAULT_HARMONIZER)
 
 
 @pytest.mark.slow
@@ -86,7 +86,7 @@ def test_the_shipped_harmonizer_is_the_language_model_times_its_reader(
     language_model = shipped[0]
     for name, value in language_model.state_dict().items():
         assert torch.equal(model.decoder.state_dict()[name], value), name
-    sidecar = json.loads(checkpoint.sidecar_path(checkpoint.DEFAULT_HARMONIZER).read_text())
+    sidecar = json.loads(checkpoint.sidecar_path(paths.DEFAULT_HARMONIZER).read_text())
     assert sidecar["model_config"]["fusion_weights"] == model.config.fusion_weights
     assert meta["training"]["fusion_weights"] == ",".join(
         f"{w:g}" for w in model.config.fusion_weights

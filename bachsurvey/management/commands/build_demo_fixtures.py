@@ -37,10 +37,11 @@ from django.test.utils import override_settings
 
 from bachsurvey.generation import audit, batches, jobs, music, review
 from bachsurvey.models import Batch, Clip, Question
+from composer.voices import MASKS
 
 DEMO_DIR = Path(settings.BASE_DIR) / "fixtures" / "demo"
 # Batches of the demo: (mode, voices, count).
-PLAN = [("harmonize", voices, 2) for voices in ("S", "A", "T", "B", "AT", "ATB")]
+PLAN = [("harmonize", voices, 2) for voices in MASKS]
 PLAN.append(("free", "SATB", 4))
 MANIFEST_VERSION = 2
 

@@ -57,6 +57,7 @@ def assert_rendered(batch: Batch, category: str) -> None:
         assert real.audio_bytes == (media / real.audio.name).stat().st_size
 
 
+@pytest.mark.slow
 def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None:
     from composer.corpus import key_of
     from composer.encoding import tokens_to_chorale
@@ -83,6 +84,7 @@ def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None
         assert found.tonic.name in ("C", "A") and found.mode == theirs.mode
 
 
+@pytest.mark.slow
 def test_it_harmonizes_held_out_chorales(worker: Worker, checkpoint_path: Path) -> None:
     from composer.encoding import tokens_to_chorale
     from composer.pairing import window_chorale
@@ -111,6 +113,7 @@ def test_it_harmonizes_held_out_chorales(worker: Worker, checkpoint_path: Path) 
     assert not any(a.overlaps(b) for i, a in enumerate(excerpts) for b in excerpts[i + 1 :])
 
 
+@pytest.mark.slow
 def test_a_killed_worker_leaves_nothing_twice(worker: Worker, checkpoint_path: Path) -> None:
     batch = jobs.create_batch(mode="free", count=4, seed=11, frames=int(FREE_FRAMES))
     wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
@@ -163,6 +166,7 @@ def test_import_chorales_renders_the_real_side_once(settings: object, tmp_path: 
     assert (tmp_path / clip.score.name).read_text().startswith("<svg")
 
 
+@pytest.mark.slow
 def test_no_clip_opens_with_silence() -> None:
     # BWV 248.64-6: the voices rest for four bars while the orchestra plays; BWV 339 has a pickup
     # rest. No window of either may open on that silence (the generated side is held to the same

@@ -30,8 +30,8 @@ from bachsurvey.models import (
     Question,
 )
 from bachsurvey.research.role import researcher_group
+from composer.voices import CATEGORIES
 
-CATEGORIES = ["S", "A", "T", "B", "AT", "ATB", "SATB"]
 EXPERIENCES = ["novice", "intermediate", "advanced", "expert"]
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 Z = norm.ppf(0.975)

@@ -19,8 +19,9 @@ from composer.encoding import (
     split_frames,
     tokens_to_chorale,
 )
-from composer.harmonization.masks import MASKS, mask_tokens
+from composer.harmonization.masks import mask_tokens
 from composer.harmonization.search import _stepper, harmonize, stream_log_prob
+from composer.voices import MASKS
 from tests.composer.tiny import biased_model, blank_frames, random_model, short
 
 

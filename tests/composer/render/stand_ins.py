@@ -14,6 +14,7 @@ import random
 
 from music21 import corpus, expressions, meter, note, stream, tie
 
+from composer import paths
 from composer.corpus import PreparedChorale, prepare_score
 from composer.encoding import Chorale, Note, chorale_to_score, tokens_to_chorale
 
@@ -83,7 +84,7 @@ def model_samples(count: int, seed: int = 0, temperature: float = 0.8) -> list[s
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # batch-of-a-few sampling is step-bound; more threads only contend
     try:
-        model, vocabulary, _ = checkpoint.load(checkpoint.DEFAULT_CHECKPOINT)
+        model, vocabulary, _ = checkpoint.load(paths.DEFAULT_CHECKPOINT)
         pieces = compose(model, vocabulary, count, temperature=temperature, seed=seed)
     finally:
         torch.set_num_threads(threads)

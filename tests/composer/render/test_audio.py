@@ -9,13 +9,14 @@ from pathlib import Path
 import mido
 import pytest
 
+from composer import paths
 from composer.encoding import Chorale, Note, chorale_to_score, score_to_tokens
 from composer.render import audio
 from tests.composer.render.stand_ins import small_score
 
 
 def midi_file(score, directory: Path) -> mido.MidiFile:
-    return mido.MidiFile(audio.write_midi(score, directory / audio.opaque_name(".mid")))
+    return mido.MidiFile(audio.write_midi(score, directory / paths.opaque_name(".mid")))
 
 
 def test_it_writes_four_voices_on_one_program_with_one_velocity(bach):
@@ -79,7 +80,7 @@ def test_it_rejects_a_score_without_four_parts():
 
 
 def test_opaque_names_are_random_and_say_nothing():
-    names = {audio.opaque_name(".mp3") for _ in range(50)}
+    names = {paths.opaque_name(".mp3") for _ in range(50)}
     assert len(names) == 50
     assert all(re.fullmatch(r"[0-9a-f]{32}\.mp3", n) for n in names)
 
