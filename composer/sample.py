@@ -21,8 +21,8 @@ from __future__ import annotations
 import functools
 import json
 import random
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 import torch
 
@@ -59,13 +59,31 @@ def draw_lengths(
     return random.Random(seed).choices(usable, k=n)
 
 
+class TooFewValid(RuntimeError):
+    """Sampling gave up: too many pieces were rejected (an untrained or unsuitable checkpoint)."""
+
+
 @dataclass
-class Composition:
-    pieces: list[list[str]]
-    rejected: int
-    drawn: int
-    reasons: dict[str, int]
-    first_batch_valid: int  # valid pieces among the first n drawn, before any replacement
+class Draws:
+    """Valid pieces of a sampling run, and what they cost."""
+
+    pieces: list[list[str]] = field(default_factory=list)
+    drawn: int = 0
+    rejected: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)  # rejections by the reason's first part
+    first_batch_valid: int = 0  # valid pieces of the first round, before any replacement
+
+    def reject(self, reason: str) -> None:
+        key = reason.split(":")[0]
+        self.reasons[key] = self.reasons.get(key, 0) + 1
+        self.rejected += 1
+
+    def merge(self, other: Draws) -> None:
+        self.pieces += other.pieces
+        self.drawn += other.drawn
+        self.rejected += other.rejected
+        for key, count in other.reasons.items():
+            self.reasons[key] = self.reasons.get(key, 0) + count
 
 
 @torch.no_grad()
@@ -195,6 +213,57 @@ def compose(
     ).pieces
 
 
+def draw_valid(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    *,
+    temperature: float,
+    round_seed: Callable[[int], int],
+    round_size: Callable[[int], int],
+    min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
+    max_rounds: int = 20,
+    grammar: bool = True,
+    rule: Callable[[list[str]], str | None] | None = None,
+) -> Draws:
+    """``n`` valid chorales, sampled in rounds: round r draws ``round_size(missing)`` pieces
+    seeded by ``round_seed(r)``. A piece is kept unless :func:`rejection_reason` or the caller's
+    ``rule`` gives a reason; draws beyond the n-th valid piece are left unexamined and uncounted.
+    Raises TooFewValid after ``max_rounds``."""
+    draws = Draws()
+    for round_number in range(max_rounds):
+        batch = sample_tokens(
+            model,
+            vocabulary,
+            round_size(n - len(draws.pieces)),
+            temperature=temperature,
+            seed=round_seed(round_number),
+            min_frames=min_frames,
+            max_frames=max_frames,
+            grammar=grammar,
+        )
+        for tokens in batch:
+            if len(draws.pieces) == n:
+                break
+            draws.drawn += 1
+            reason = rejection_reason(tokens, min_frames, max_frames)
+            if reason is None and rule is not None:
+                reason = rule(tokens)
+            if reason is None:
+                draws.pieces.append(tokens)
+            else:
+                draws.reject(reason)
+        if round_number == 0:
+            draws.first_batch_valid = len(draws.pieces)
+        if len(draws.pieces) == n:
+            return draws
+    raise TooFewValid(
+        f"only {len(draws.pieces)} of {n} valid chorales after {draws.drawn} draws "
+        f"({draws.reasons}); is the checkpoint trained?"
+    )
+
+
 def compose_with_report(
     model: ChoraleLSTM,
     vocabulary: Vocabulary,
@@ -206,39 +275,19 @@ def compose_with_report(
     max_frames: int = MAX_FRAMES,
     max_rounds: int = 20,
     grammar: bool = True,
-) -> Composition:
+) -> Draws:
     """Like :func:`compose`, also counting rejected draws and why they were rejected."""
-    pieces: list[list[str]] = []
-    reasons: dict[str, int] = {}
-    drawn = 0
-    first_batch_valid = 0
-    for round_number in range(max_rounds):
-        # Round 0 draws exactly n (so the rejection rate is measured on one clean batch); later
-        # rounds draw what is missing, each from its own seed so the whole run is reproducible.
-        missing = n - len(pieces)
-        batch = sample_tokens(
-            model,
-            vocabulary,
-            missing,
-            temperature=temperature,
-            seed=seed * 1000 + round_number,
-            min_frames=min_frames,
-            max_frames=max_frames,
-            grammar=grammar,
-        )
-        drawn += len(batch)
-        for tokens in batch:
-            reason = rejection_reason(tokens, min_frames, max_frames)
-            if reason is None:
-                pieces.append(tokens)
-            else:
-                key = reason.split(":")[0]
-                reasons[key] = reasons.get(key, 0) + 1
-        if round_number == 0:
-            first_batch_valid = len(pieces)
-        if len(pieces) >= n:
-            return Composition(pieces[:n], sum(reasons.values()), drawn, reasons, first_batch_valid)
-    raise RuntimeError(
-        f"only {len(pieces)} of {n} valid chorales after {drawn} draws ({reasons}); "
-        "is the checkpoint trained?"
+    # Round 0 draws exactly n (so the rejection rate is measured on one clean batch); later rounds
+    # draw what is missing, each from its own seed so the whole run is reproducible.
+    return draw_valid(
+        model,
+        vocabulary,
+        n,
+        temperature=temperature,
+        round_seed=lambda round_number: seed * 1000 + round_number,
+        round_size=lambda missing: missing,
+        min_frames=min_frames,
+        max_frames=max_frames,
+        max_rounds=max_rounds,
+        grammar=grammar,
     )

@@ -22,7 +22,7 @@ approved.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import transaction
@@ -30,6 +30,9 @@ from django.utils import timezone
 
 from bachsurvey.generation import music, pieces, validity
 from bachsurvey.models import Batch, Chorale, Question
+
+if TYPE_CHECKING:  # composer.sample loads torch: only when a batch runs
+    from composer.sample import Draws
 
 logger = logging.getLogger(__name__)
 MAX_ERROR_CHARS = 4000
@@ -113,7 +116,9 @@ class _PassPieces:
         self, batch: Batch, loaded: music.LoadedModel, number: int, size: int, vet: Any
     ) -> None:
         self.batch, self.loaded, self.number, self.size, self.vet = batch, loaded, number, size, vet
-        self.draws = music.Draws(pieces=[])
+        from composer.sample import Draws
+
+        self.draws = Draws()
         self.queue: list[list[str]] = []
         self.rounds = 0
 
@@ -231,7 +236,7 @@ def _piece(
     )
 
 
-def _record_pass(batch: Batch, number: int, draws: music.Draws) -> None:
+def _record_pass(batch: Batch, number: int, draws: Draws) -> None:
     """Keep each pass's rejection count once, however often the pass is rerun."""
     with transaction.atomic():
         locked = Batch.objects.select_for_update().get(pk=batch.pk)

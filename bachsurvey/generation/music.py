@@ -11,9 +11,12 @@ from __future__ import annotations
 import hashlib
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # composer.sample loads torch: imported where sampling runs
+    from composer.sample import Draws
 
 # One page as wide as the music (it scales to the screen), no indentation.
 SVG_OPTIONS = {"pageHeight": 60000, "adjustPageWidth": True, "svgFormatRaw": True}
@@ -31,29 +34,6 @@ class LoadedModel:
     vocab: Any  # composer.vocabulary.Vocabulary
     label: str  # e.g. "bachbot.pt (epoch 40)": each chorale's provenance
     device: str
-
-
-@dataclass
-class Draws:
-    """Valid pieces of one sampling pass, and what it cost."""
-
-    pieces: list[list[str]]
-    drawn: int = 0
-    rejected: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-
-    def reject(self, reason: str) -> None:
-        """Count a piece turned away, under the first part of its reason."""
-        key = reason.split(":")[0]
-        self.reasons[key] = self.reasons.get(key, 0) + 1
-        self.rejected += 1
-
-    def merge(self, other: Draws) -> None:
-        self.pieces += other.pieces
-        self.drawn += other.drawn
-        self.rejected += other.rejected
-        for key, count in other.reasons.items():
-            self.reasons[key] = self.reasons.get(key, 0) + count
 
 
 @dataclass(frozen=True)
@@ -119,38 +99,26 @@ def sample_valid(
     ``vet``, when given, may reject it with a reason (a free piece with no Bach phrase of its
     length to face).
     """
-    from composer.sample import rejection_reason, sample_tokens
+    from composer.sample import TooFewValid, draw_valid
 
-    draws = Draws(pieces=[])
-    for round_number in range(max_rounds):
-        missing = n - len(draws.pieces)
-        size = min(width, max(2 * missing, MIN_DRAW))
-        batch = sample_tokens(
+    def rule(tokens: list[str]) -> str | None:
+        if begins_silent(tokens):
+            return "begins with silence"
+        return vet(tokens) if vet is not None else None
+
+    try:
+        return draw_valid(
             loaded.model,
             loaded.vocab,
-            size,
+            n,
             temperature=temperature,
-            seed=derive_seed(seed, round_number),
+            round_seed=lambda round_number: derive_seed(seed, round_number),
+            round_size=lambda missing: min(width, max(2 * missing, MIN_DRAW)),
+            max_rounds=max_rounds,
+            rule=rule,
         )
-        for tokens in batch:
-            if len(draws.pieces) == n:
-                break
-            draws.drawn += 1
-            reason = rejection_reason(tokens)
-            if reason is None and begins_silent(tokens):
-                reason = "begins with silence"
-            if reason is None and vet is not None:
-                reason = vet(tokens)
-            if reason is None:
-                draws.pieces.append(tokens)
-            else:
-                draws.reject(reason)
-        if len(draws.pieces) == n:
-            return draws
-    raise GenerationError(
-        f"only {len(draws.pieces)} of {n} valid chorales after {draws.drawn} draws "
-        f"({draws.reasons}); is the checkpoint trained?"
-    )
+    except TooFewValid as error:
+        raise GenerationError(str(error)) from error
 
 
 def harmonize_tokens(
