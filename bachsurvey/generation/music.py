@@ -301,7 +301,7 @@ def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path
     pages = score_to_svg(score, SVG_OPTIONS)
     if len(pages) != 1:
         raise GenerationError(f"the score of a {chorale.frames}-frame clip took {len(pages)} pages")
-    audio = render_mp3(score, clips_dir)
+    audio = render_mp3(chorale, clips_dir)  # frames straight to MIDI: no score read back
     svg = scores_dir / opaque_name(".svg")
     svg.write_text(pages[0])
     duration = chorale.frames * SECONDS_PER_FRAME + TAIL_S

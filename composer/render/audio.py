@@ -57,7 +57,13 @@ import pretty_midi
 from music21 import stream
 from scipy.io import wavfile
 
-from composer.encoding import FRAMES_PER_QUARTER, Chorale, EncodingError, tokens_to_score
+from composer.encoding import (
+    FRAMES_PER_QUARTER,
+    Chorale,
+    EncodingError,
+    tokens_to_chorale,
+    tokens_to_score,
+)
 from composer.paths import opaque_name
 from composer.render.excerpt import read_chorale
 from composer.render.loudness import integrated_loudness
@@ -86,6 +92,9 @@ FFMPEG = os.environ.get("BACHBOT_FFMPEG", "ffmpeg")
 SUBPROCESS_TIMEOUT_S = 300
 
 ScoreLike = stream.Score | Sequence[str]
+# What can be rendered to sound: frames already (the currency of the batch path: no score is
+# built for audio), a score (read into frames), or a token stream (decoded into frames).
+ChoraleLike = Chorale | ScoreLike
 
 
 class RenderError(Exception):
@@ -108,20 +117,28 @@ def as_score(source: ScoreLike) -> stream.Score:
         raise RenderError(f"cannot decode tokens: {error}") from error
 
 
-# --- score -> MIDI -------------------------------------------------------------------------------
-
-
-def _read(score: stream.Score) -> Chorale:
-    """The score as frames (composer.encoding), the one reading every source goes through."""
+def as_chorale(source: ChoraleLike) -> Chorale:
+    """The frames to render: a Chorale as is, a score read (composer.render.excerpt.read_chorale),
+    a token stream decoded (composer.encoding.tokens_to_chorale)."""
+    if isinstance(source, Chorale):
+        return source
     try:
-        return read_chorale(score)
+        if isinstance(source, stream.Score):
+            return read_chorale(source)
+        if isinstance(source, str | stream.Stream):
+            kind = type(source).__name__
+            raise RenderError(f"expected a Chorale, a four-part Score or tokens, got a {kind}")
+        return tokens_to_chorale(list(source))
     except EncodingError as error:
-        raise RenderError(f"cannot render this score: {error}") from error
+        raise RenderError(f"cannot render this chorale: {error}") from error
 
 
-def score_to_midi(source: ScoreLike) -> pretty_midi.PrettyMIDI:
+# --- frames -> MIDI ------------------------------------------------------------------------------
+
+
+def score_to_midi(source: ChoraleLike) -> pretty_midi.PrettyMIDI:
     """Four instruments (S, A, T, B) on one program, fixed tempo and velocity, ties merged."""
-    return _chorale_to_midi(_read(as_score(source)))
+    return _chorale_to_midi(as_chorale(source))
 
 
 def _chorale_to_midi(chorale: Chorale) -> pretty_midi.PrettyMIDI:
@@ -157,9 +174,9 @@ def _midi_file(midi: pretty_midi.PrettyMIDI, length_s: float) -> mido.MidiFile:
     return file
 
 
-def write_midi(source: ScoreLike, path: str | Path) -> Path:
+def write_midi(source: ChoraleLike, path: str | Path) -> Path:
     """Write the MIDI of a chorale; the file's length is the chorale's, trailing rests included."""
-    chorale = _read(as_score(source))
+    chorale = as_chorale(source)
     path = Path(path)
     _midi_file(_chorale_to_midi(chorale), chorale.frames * SECONDS_PER_FRAME).save(str(path))
     return path
@@ -330,7 +347,7 @@ def _output_path(out: str | Path, suffix: str) -> Path:
     return out / opaque_name(suffix) if out.is_dir() else out
 
 
-def render_wav(source: ScoreLike, out: str | Path) -> Path:
+def render_wav(source: ChoraleLike, out: str | Path) -> Path:
     """Render a chorale to a finished WAV; ``out`` may be a directory (opaque name)."""
     target = _output_path(out, ".wav")
     with tempfile.TemporaryDirectory(prefix="render-") as tmp:
@@ -350,7 +367,7 @@ def decode_mp3(path: str | Path, ffmpeg: str | None = None) -> np.ndarray:
     return samples[: samples.size - samples.size % CHANNELS].reshape(-1, CHANNELS)
 
 
-def render_mp3(source: ScoreLike, out: str | Path) -> Path:
+def render_mp3(source: ChoraleLike, out: str | Path) -> Path:
     """Render a chorale to MP3 by the one fixed path; ``out`` may be a directory (opaque name).
 
     MP3 coding at 128 kbps takes some energy away (about 0.4 dB on this organ), so the finished

@@ -10,7 +10,7 @@ import mido
 import pytest
 
 from composer import paths
-from composer.encoding import Chorale, Note, chorale_to_score, score_to_tokens
+from composer.encoding import Chorale, Note, chorale_to_score, score_to_tokens, tokens_to_chorale
 from composer.render import audio
 from tests.composer.render.stand_ins import small_score
 
@@ -63,13 +63,14 @@ def test_its_midi_length_counts_trailing_rests(tmp_path):
     assert midi_file(score, tmp_path).length == pytest.approx(16 * 0.125)
 
 
-def test_it_renders_tokens_like_the_score_they_encode(bach):
-    from_tokens = audio.score_to_midi(score_to_tokens(bach))
+def test_it_renders_tokens_and_frames_like_the_score_they_encode(bach):
+    tokens = score_to_tokens(bach)
     from_score = audio.score_to_midi(bach)
-    for a, b in zip(from_tokens.instruments, from_score.instruments, strict=True):
-        assert [(n.pitch, n.start, n.end) for n in a.notes] == [
-            (n.pitch, n.start, n.end) for n in b.notes
-        ]
+    for other in (audio.score_to_midi(tokens), audio.score_to_midi(tokens_to_chorale(tokens))):
+        for a, b in zip(other.instruments, from_score.instruments, strict=True):
+            assert [(n.pitch, n.start, n.end) for n in a.notes] == [
+                (n.pitch, n.start, n.end) for n in b.notes
+            ]
 
 
 def test_it_rejects_a_score_without_four_parts():
