@@ -88,7 +88,11 @@ def main(argv: list[str] | None = None) -> int:
         gaps = []
         pair_paths = []
         for real_score, generated_score in zip(real, generated, strict=True):
-            a, b, frames = excerpt.excerpt_pair(real_score, generated_score, args.pair_frames)
+            a, b, frames = excerpt.excerpt_pair(
+                excerpt.read_chorale(real_score),
+                excerpt.read_chorale(generated_score),
+                args.pair_frames,
+            )
             pa, pb = audio.render_mp3(a, out), audio.render_mp3(b, out)
             pair_paths += [pa, pb]
             da, db = clip_probe.probe(pa)["duration"], clip_probe.probe(pb)["duration"]

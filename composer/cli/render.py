@@ -12,9 +12,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from music21 import stream
+
 from composer.encoding import EncodingError
-from composer.render.audio import RenderError
-from composer.render.excerpt import excerpt
+from composer.render.audio import RenderError, as_chorale
+from composer.render.excerpt import excerpt, key_signature_of
 from composer.render.files import OUTPUT_SUFFIXES, output_path, read_input, write_output
 
 
@@ -48,10 +50,14 @@ def run(args: argparse.Namespace) -> int:
     try:
         out = output_path(args.out, args.format)
         score = read_input(args.input)
+        chorale = as_chorale(score)
+        drawn: stream.Score | None = score  # an SVG of the whole input draws the input itself
         if args.frames is not None:
-            score, kept = excerpt(score, args.frames)
+            chorale, kept = excerpt(chorale, args.frames)
+            drawn = None  # an excerpt is drawn from its frames, in the input's key signature
             print(f"excerpt: {kept} frames", file=sys.stderr)
-        for path in write_output(score, out):
+        signature = key_signature_of(score)
+        for path in write_output(chorale, out, score=drawn, key_signature=signature):
             print(path)
     except (RenderError, EncodingError) as error:
         print(f"render: error: {error}", file=sys.stderr)

@@ -4,9 +4,10 @@ The survey pairs two clips and must not let their lengths give the source away (
 compositions were systematically shorter than the Bach they were paired with). So clips are cut in
 frames, the unit of the token encoding: at a fixed tempo, equal frames give equal durations.
 
-Cutting works on the frame representation of :mod:`composer.encoding` (notes as frame spans, ties
-already merged) and rebuilds a fresh score, so a real and a generated excerpt come out notated the
-same way. A note that straddles the cut is shortened to end at it.
+Cutting works on frames (:class:`composer.encoding.Chorale`: notes as frame spans, ties already
+merged), which is also what is rendered; a score is drawn from the cut frames only where one is
+written, so a real and a generated excerpt come out notated the same way. A note that straddles
+the cut is shortened to end at it.
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from composer.encoding import (
     FRAMES_PER_QUARTER,
     Chorale,
     EncodingError,
-    chorale_to_score,
     score_to_chorale,
 )
 from composer.pairing import phrase_ends as fermata_ends
@@ -34,11 +34,6 @@ def read_chorale(score: stream.Score) -> Chorale:
     chorale = score_to_chorale(score)
     length = round(float(score.highestTime) * FRAMES_PER_QUARTER)
     return replace(chorale, frames=max(chorale.frames, length))
-
-
-def score_frames(score: stream.Score) -> int:
-    """Length of ``score`` in sixteenth frames, trailing rests included."""
-    return read_chorale(score).frames
 
 
 def key_signature_of(score: stream.Score) -> int:
@@ -58,12 +53,6 @@ def cut_chorale(chorale: Chorale, frames: int) -> Chorale:
     return Chorale(voices, min(frames, chorale.frames))
 
 
-def cut_to_frames(score: stream.Score, frames: int) -> stream.Score:
-    """A new score holding exactly the first ``frames`` frames of ``score`` (or all, if shorter)."""
-    chorale = cut_chorale(read_chorale(score), frames)
-    return chorale_to_score(chorale, key_signature=key_signature_of(score))
-
-
 def excerpt_length(chorale: Chorale, frames: int, prefer_fermata: bool = True) -> int:
     """How many frames an excerpt of at most ``frames`` should keep (see :func:`excerpt`)."""
     if frames >= chorale.frames:
@@ -75,41 +64,31 @@ def excerpt_length(chorale: Chorale, frames: int, prefer_fermata: bool = True) -
     return frames
 
 
-def excerpt(
-    score: stream.Score, frames: int, prefer_fermata: bool = True
-) -> tuple[stream.Score, int]:
-    """Cut ``score`` to at most ``frames`` frames; return the excerpt and the frames it keeps.
+def excerpt(chorale: Chorale, frames: int, prefer_fermata: bool = True) -> tuple[Chorale, int]:
+    """Cut ``chorale`` to at most ``frames`` frames; return the excerpt and the frames it keeps.
 
     With ``prefer_fermata`` the excerpt ends right after the last fermata chord at or before the
     limit, when that keeps at least ``MIN_FERMATA_FRACTION`` of the limit; otherwise it is cut at
     the limit exactly. A chorale no longer than the limit is kept whole. Cut the other clip of a
-    pair with ``cut_to_frames(other, kept)`` to give both the same length.
+    pair with ``cut_chorale(other, kept)`` to give both the same length.
     """
     if frames < 1:
         raise EncodingError(f"cannot cut a chorale to {frames} frames")
-    chorale = read_chorale(score)
     kept = excerpt_length(chorale, frames, prefer_fermata)
-    cut = chorale_to_score(cut_chorale(chorale, kept), key_signature=key_signature_of(score))
-    return cut, kept
+    return cut_chorale(chorale, kept), kept
 
 
-def excerpt_pair(
-    first: stream.Score, second: stream.Score, frames: int
-) -> tuple[stream.Score, stream.Score, int]:
+def excerpt_pair(first: Chorale, second: Chorale, frames: int) -> tuple[Chorale, Chorale, int]:
     """Cut two chorales from their beginnings to the same number of frames, at most ``frames``:
     the longest length at which *both* end right after a fermata, else the plain limit (then
     both stop mid-phrase alike; never one on a cadence and the other not). The survey's pairs
     are chosen by composer.pairing, which also looks for a Bach window that fits."""
     if frames < 1:
         raise EncodingError(f"cannot cut a chorale to {frames} frames")
-    a, b = read_chorale(first), read_chorale(second)
+    a, b = first, second
     limit = min(frames, a.frames, b.frames)
     floor = MIN_FERMATA_FRACTION * limit
     common = sorted(set(fermata_ends(a)) & set(fermata_ends(b)))
     common = [e for e in common if floor <= e <= limit]
     kept = common[-1] if common else limit
-    return (
-        chorale_to_score(cut_chorale(a, kept), key_signature=key_signature_of(first)),
-        chorale_to_score(cut_chorale(b, kept), key_signature=key_signature_of(second)),
-        kept,
-    )
+    return cut_chorale(a, kept), cut_chorale(b, kept), kept

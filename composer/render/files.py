@@ -12,6 +12,7 @@ from pathlib import Path
 
 from music21 import converter, stream
 
+from composer.encoding import Chorale, chorale_to_score
 from composer.paths import MIDI_SUFFIXES, SCORE_SUFFIXES, opaque_name
 from composer.render.audio import RenderError, as_score, render_mp3, render_wav, write_midi
 from composer.render.svg import score_to_svg
@@ -57,15 +58,21 @@ def output_path(out: Path, kind: str | None = None) -> Path:
     return out
 
 
-def write_output(score: stream.Score, out: Path) -> list[Path]:
-    """Render ``score`` to ``out`` by its suffix; SVG pages after the first get -2, -3..."""
+def write_output(
+    chorale: Chorale, out: Path, score: stream.Score | None = None, key_signature: int = 0
+) -> list[Path]:
+    """Render ``chorale`` to ``out`` by its suffix. Sound comes from the frames; an SVG draws
+    ``score`` when given (a score file as it was read), else the frames in ``key_signature``
+    (sharps; negative: flats). SVG pages after the first get -2, -3..."""
     suffix = out.suffix.lower()
     if suffix == ".mid":
-        return [write_midi(score, out)]
+        return [write_midi(chorale, out)]
     if suffix == ".wav":
-        return [render_wav(score, out)]
+        return [render_wav(chorale, out)]
     if suffix == ".mp3":
-        return [render_mp3(score, out)]
+        return [render_mp3(chorale, out)]
+    if score is None:
+        score = chorale_to_score(chorale, key_signature=key_signature)
     written = []
     for page, svg in enumerate(score_to_svg(score), start=1):
         path = out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")

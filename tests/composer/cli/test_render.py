@@ -11,7 +11,7 @@ import mido
 import pytest
 
 from composer.__main__ import main
-from composer.encoding import score_to_tokens
+from composer.encoding import chorale_to_tokens, score_to_tokens
 from composer.render import excerpt
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -45,7 +45,9 @@ def test_cli_reports_bad_files_clearly(tmp_path, capsys, name, out, message):
 
 def test_cli_environment_points_at_the_soundfont(bach, tmp_path):
     tokens = tmp_path / "chorale.tokens"
-    tokens.write_text("\n".join(score_to_tokens(excerpt.cut_to_frames(bach, 16))) + "\n")
+    tokens.write_text(
+        "\n".join(chorale_to_tokens(excerpt.cut_chorale(excerpt.read_chorale(bach), 16))) + "\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "composer", "render", "--in", str(tokens), "--out", "x.mp3"],
         cwd=ROOT,

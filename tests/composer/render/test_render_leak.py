@@ -30,7 +30,9 @@ def clips(tmp_path_factory) -> list[tuple[Path, Path, int]]:
     generated = stand_ins.model_samples(PAIRS)
     rendered = []
     for real_score, generated_score in zip(real, generated, strict=True):
-        a, b, frames = excerpt.excerpt_pair(real_score, generated_score, PAIR_FRAMES)
+        a, b, frames = excerpt.excerpt_pair(
+            excerpt.read_chorale(real_score), excerpt.read_chorale(generated_score), PAIR_FRAMES
+        )
         rendered.append((audio.render_mp3(a, out), audio.render_mp3(b, out), frames))
     return rendered
 
