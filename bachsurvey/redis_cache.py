@@ -1,7 +1,7 @@
 """Django's Redis cache, with one client object per connection pool instead of one per command.
 
 Django's RedisCacheClient wraps its connection pool in a new ``redis.Redis`` for every command,
-and building one cost about 0.17 ms of CPU on this machine: more than the command itself, and
+and building one costs more CPU than the command itself (measured when this was written), and
 several times per request (the session, the rate limits, a clip's record). A ``redis.Redis``
 only holds its pool and is safe to share between threads, so one per pool serves. ``client()``
 hands the same object to code that needs commands the cache API lacks (bachsurvey.quiz.clip_urls).

@@ -5,7 +5,7 @@ Why each check:
 
 * Size (:data:`MAX_FILE_BYTES`), from the file system before a byte is read.
 * Note count (:data:`MAX_NOTE_EVENTS`), counted cheaply in the raw MusicXML or MIDI: music21
-  takes milliseconds a note (3-5 ms on a busy 2-core machine), so a 1 MB MIDI file of 100,000
+  takes milliseconds a note, so a 1 MB MIDI file of 100,000
   notes would keep it busy for minutes.
 * A MIDI file's length in quarter notes, from its delta times: music21 fills the whole length
   with measures and rests, so a single note held for a million quarter notes costs gigabytes.

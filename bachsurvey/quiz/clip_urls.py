@@ -20,7 +20,8 @@ together), so with a shared cache (CACHE_URL, as production has) they touch no P
 quiz start keeps the participant's clips in their session (``remember``), the end of the quiz is
 noted in the cache (``mark_ended``), and each range sent is noted there too and written to
 ClipDelivery with the answer. Checked against the
-database and noted in it instead, the load benchmark stored 149 answers/s rather than 216.
+database and noted in it instead, the load benchmark stored about a third fewer answers per
+second (docs/results.md, "Benchmarks").
 Without a shared cache (one process's memory is not another's), for scores, and for a session
 without the map, the database decides and takes the ranges.
 """

@@ -5,10 +5,9 @@ opens), and its busy writes (a start's assignments, an answer, the clip bytes se
 Why it exists: a quiz start reads the live pool; every quiz request (start, answer, progress)
 reads the participant's five questions with their clips and answers. Through the ORM those
 queries (``select_related`` over five or six tables) and their model instances were built on
-every request: on an answer about 1.5 ms of CPU, the largest part of its time in the web process
-under load, and a start built a model instance for every live question. Written out, each costs
-about 0.1 ms; with the inserts written out too, a request's CPU roughly halved (README,
-"Benchmarks": the load benchmark, benchmarks/load). Everything else goes through the ORM.
+every request, the largest part of an answer's time in the web process under load, and a start
+built a model instance for every live question. Written out, with the inserts too, a request's
+CPU roughly halved (docs/results.md, "Benchmarks": the load benchmark, benchmarks/load). Everything else goes through the ORM.
 
 The SQL is portable (PostgreSQL, and SQLite for a fresh checkout); table names come from the
 models' metadata. The tests of the API and the services run every branch of it against
