@@ -7,7 +7,8 @@ reads the participant's five questions with their clips and answers. Through the
 queries (``select_related`` over five or six tables) and their model instances were built on
 every request, the largest part of an answer's time in the web process under load, and a start
 built a model instance for every live question. Written out, with the inserts too, a request's
-CPU roughly halved (docs/results.md, "Benchmarks": the load benchmark, benchmarks/load). Everything else goes through the ORM.
+CPU roughly halved (docs/results.md, "Benchmarks": the load benchmark, benchmarks/load).
+Everything else goes through the ORM.
 
 The SQL is portable (PostgreSQL, and SQLite for a fresh checkout); table names come from the
 models' metadata. The tests of the API and the services run every branch of it against
