@@ -23,6 +23,7 @@ COMMANDS = {
     "harmonize": ("composer.cli.harmonize", "harmonize a melody"),
     "eval-harmonization": ("composer.cli.harmonize", "re-harmonize validation chorales"),
     "render": ("composer.cli.render", "render tokens or a score to MIDI, audio or SVG"),
+    "judge": ("composer.cli.judge", "can a classifier on the notes tell the network from Bach?"),
 }
 
 
