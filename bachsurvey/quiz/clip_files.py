@@ -46,19 +46,20 @@ def content_type(name: str) -> str:
 
 
 def common_headers() -> list[tuple[str, str]]:
-    """Headers every clip and score response carries, whatever the file."""
-    return [
-        ("Accept-Ranges", "bytes"),
-        ("Cache-Control", CACHE_CONTROL),
-        ("Content-Security-Policy", MEDIA_CSP),
-    ]
+    """Headers every clip and score response carries, whatever the file and whoever sends it."""
+    return [("Cache-Control", CACHE_CONTROL), ("Content-Security-Policy", MEDIA_CSP)]
+
+
+def own_headers(name: str) -> list[tuple[str, str]]:
+    """The headers of an answer Django sends with the bytes itself (and so its ranges)."""
+    return [("Content-Type", content_type(name)), ("Accept-Ranges", "bytes"), *common_headers()]
 
 
 def accel_headers(name: str) -> list[tuple[str, str]]:
-    """The headers of an answer nginx completes from MEDIA_ACCEL_REDIRECT (no body); nginx adds
-    its own Accept-Ranges (ours as well would send the header twice)."""
+    """The headers of an answer nginx completes from MEDIA_ACCEL_REDIRECT (no body); nginx sends
+    the bytes, and its own Accept-Ranges with them."""
     return [
         ("Content-Type", content_type(name)),
         ("X-Accel-Redirect", f"{settings.MEDIA_ACCEL_REDIRECT}{name}"),
-        *(header for header in common_headers() if header[0] != "Accept-Ranges"),
+        *common_headers(),
     ]

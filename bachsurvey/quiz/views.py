@@ -126,7 +126,7 @@ def _file_response(request: HttpRequest, name: str, size: int) -> HttpResponse:
         with Path(safe_join(settings.MEDIA_ROOT, name)).open("rb") as file:
             file.seek(first)  # clips are a few hundred kB: read the slice at once
             response = HttpResponse(file.read(last - first + 1))
-        headers = [("Content-Type", clip_files.content_type(name)), *clip_files.common_headers()]
+        headers = clip_files.own_headers(name)
         if wanted is not None:
             response.status_code = 206
             response["Content-Range"] = f"bytes {first}-{last}/{size}"
