@@ -33,7 +33,7 @@ MEASURES = (
 )
 
 
-def _sounding(chorale: Chorale) -> list[list[int | None]]:
+def sounding(chorale: Chorale) -> list[list[int | None]]:
     """[frame][voice] -> MIDI pitch sounding, or None while the voice rests."""
     grid: list[list[int | None]] = [[None] * 4 for _ in range(chorale.frames)]
     for v, voice in enumerate(chorale.voices):
@@ -61,7 +61,7 @@ def pitch_class_histogram(chorale: Chorale) -> list[float]:
     return _normalised(pitch_class_counts(chorale))
 
 
-def _parallels(grid: list[list[int | None]]) -> tuple[int, int, int]:
+def parallels(grid: list[list[int | None]]) -> tuple[int, int, int]:
     """(fifths, octaves, chord changes) between consecutive distinct sonorities."""
     fifths = octaves = changes = 0
     previous = None
@@ -84,15 +84,9 @@ def _parallels(grid: list[list[int | None]]) -> tuple[int, int, int]:
     return fifths, octaves, changes
 
 
-def measure(chorale: Chorale, reference_histogram: Sequence[float]) -> dict[str, float]:
-    grid = _sounding(chorale)
-    notes = [(v, n) for v, voice in enumerate(chorale.voices) for n in voice]
-    outside = sum(
-        1
-        for v, n in notes
-        if not VOICE_RANGES[VOICES[v]][0] <= n.midi <= VOICE_RANGES[VOICES[v]][1]
-    )
-    crossings = sum(
+def crossing_frames(grid: list[list[int | None]]) -> int:
+    """Frames where a voice sounds below the voice under it."""
+    return sum(
         1
         for chord in grid
         if any(
@@ -100,11 +94,21 @@ def measure(chorale: Chorale, reference_histogram: Sequence[float]) -> dict[str,
             for v in range(3)
         )
     )
-    fifths, octaves, changes = _parallels(grid)
+
+
+def measure(chorale: Chorale, reference_histogram: Sequence[float]) -> dict[str, float]:
+    grid = sounding(chorale)
+    notes = [(v, n) for v, voice in enumerate(chorale.voices) for n in voice]
+    outside = sum(
+        1
+        for v, n in notes
+        if not VOICE_RANGES[VOICES[v]][0] <= n.midi <= VOICE_RANGES[VOICES[v]][1]
+    )
+    fifths, octaves, changes = parallels(grid)
     histogram = pitch_class_histogram(chorale)
     return {
         "out_of_range": outside / max(len(notes), 1),
-        "voice_crossings": crossings / max(chorale.frames, 1),
+        "voice_crossings": crossing_frames(grid) / max(chorale.frames, 1),
         "parallel_fifths": 100 * fifths / max(changes, 1),
         "parallel_octaves": 100 * octaves / max(changes, 1),
         "pitch_class_distance": 0.5

@@ -2,18 +2,17 @@
 file, name or timing — summarised as rates that do not grow with the excerpt's length.
 
 Each feature is a musical fact a listener could hear, so that the judge's largest weights read as
-tells in words (``DESCRIPTIONS``): melodic intervals and turns per voice, note lengths, parallel
-fifths and octaves between any two voices, voice crossings, rests, where fermatas fall in the
-bar, and whether the bass ends on the tonic.
+tells in words: melodic intervals and turns per voice, note lengths, parallel fifths and octaves
+between any two voices and voice crossings (as composer.style counts them), rests, where fermatas
+fall in the bar, and whether the bass ends on the tonic.
 """
 
 from __future__ import annotations
 
-from itertools import combinations
-
 import numpy as np
 
 from composer.encoding import Chorale
+from composer.style import crossing_frames, parallels, sounding
 from composer.voices import VOICES
 
 STEP_BINS = (("unison", 0, 0), ("step", 1, 2), ("third", 3, 4), ("fourth-fifth", 5, 7),
@@ -21,18 +20,6 @@ STEP_BINS = (("unison", 0, 0), ("step", 1, 2), ("third", 3, 4), ("fourth-fifth",
 LENGTH_BINS = (("sixteenth", 1, 1), ("eighth", 2, 2), ("quarter", 3, 4), ("half", 5, 8),
                ("long", 9, 10_000))  # fmt: skip
 BAR = 16  # frames in a 4/4 bar
-
-
-def _onsets(chorale: Chorale) -> list[int]:
-    """Frames where any voice starts a note, in order."""
-    return sorted({note.start for voice in chorale.voices for note in voice})
-
-
-def _sounding(voice: tuple, frame: int) -> int | None:
-    for note in voice:
-        if note.start <= frame < note.end:
-            return note.midi
-    return None
 
 
 def _voice_features(chorale: Chorale) -> dict[str, float]:
@@ -55,30 +42,15 @@ def _voice_features(chorale: Chorale) -> dict[str, float]:
     return out
 
 
-def _parallels(chorale: Chorale) -> dict[str, float]:
-    """Parallel fifths and octaves (compound intervals and antiparallels included) between any
-    two voices, per chord change: both voices move, and the same perfect interval class is
-    sounded before and after."""
-    onsets = _onsets(chorale)
-    changes = max(len(onsets) - 1, 1)
-    fifths = octaves = crossings = 0
-    for before, after in zip(onsets, onsets[1:], strict=False):
-        pitches = [(_sounding(v, before), _sounding(v, after)) for v in chorale.voices]
-        for (a0, a1), (b0, b1) in combinations(pitches, 2):
-            if None in (a0, a1, b0, b1) or a0 == a1 or b0 == b1:
-                continue
-            first, second = abs(a0 - b0) % 12, abs(a1 - b1) % 12
-            fifths += first == second == 7
-            octaves += first == second == 0
-        upper = [p[1] for p in pitches]
-        crossings += any(
-            high is not None and low is not None and high < low
-            for high, low in zip(upper, upper[1:], strict=False)
-        )
+def _voice_leading(chorale: Chorale) -> dict[str, float]:
+    """Parallel fifths and octaves per chord change, and crossings per frame, counted as the
+    review page's style report counts them (composer.style)."""
+    grid = sounding(chorale)
+    fifths, octaves, changes = parallels(grid)
     return {
-        "parallel fifths": fifths / changes,
-        "parallel octaves": octaves / changes,
-        "voice crossings": crossings / changes,
+        "parallel fifths": fifths / max(changes, 1),
+        "parallel octaves": octaves / max(changes, 1),
+        "voice crossings": crossing_frames(grid) / max(chorale.frames, 1),
     }
 
 
@@ -100,7 +72,7 @@ def _form(chorale: Chorale) -> dict[str, float]:
 
 def features(chorale: Chorale) -> dict[str, float]:
     """The judge's view of one excerpt, by name."""
-    return {**_voice_features(chorale), **_parallels(chorale), **_form(chorale)}
+    return {**_voice_features(chorale), **_voice_leading(chorale), **_form(chorale)}
 
 
 def matrix(chorales: list[Chorale]) -> tuple[np.ndarray, list[str]]:
