@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -81,26 +81,24 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def gunicorn(env: dict, log: Path) -> Iterator[str]:
-    """gunicorn with deploy/gunicorn.conf.py and ``env``, until the block ends; its base URL."""
+def _serving(what: str, command: list[str], base: str, log: Path, **popen: object) -> Iterator[str]:
+    """``command`` running until the block ends, once ``base``/healthz answers; yields ``base``."""
     with log.open("w") as output:  # a file, not a pipe: a full pipe would block the server
-        server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"],
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://{env['GUNICORN_BIND']}"
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, **popen)
     try:
-        _wait_for(base + "/healthz", server, log, "gunicorn")
+        _wait_for(base + "/healthz", server, log, what)
         yield base
     finally:
         _stop(server)
 
 
-@contextmanager
-def nginx(upstream: str, media_root: Path, folder: Path) -> Iterator[str]:
+def gunicorn(env: dict, log: Path) -> AbstractContextManager[str]:
+    """gunicorn with deploy/gunicorn.conf.py and ``env``, until the block ends; its base URL."""
+    command = [sys.executable, "-m", "gunicorn", "-c", "deploy/gunicorn.conf.py"]
+    return _serving("gunicorn", command, f"http://{env['GUNICORN_BIND']}", log, cwd=REPO, env=env)
+
+
+def nginx(upstream: str, media_root: Path, folder: Path) -> AbstractContextManager[str]:
     """nginx with deploy/nginx.conf filled in as benchmarks/load/serve.sh fills it, in front of
     ``upstream`` (host:port), until the block ends; its base URL."""
     binary = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -119,22 +117,11 @@ def nginx(upstream: str, media_root: Path, folder: Path) -> Iterator[str]:
     }.items():
         config = config.replace(mark, value)
     (folder / "nginx.conf").write_text(config)
-    log = folder / "nginx.log"
     # Started as root, nginx's workers would run as nobody, who cannot read pytest's folders.
     directives = "daemon off;" + (" user root;" if os.geteuid() == 0 else "")
-    with log.open("w") as output:
-        server = subprocess.Popen(
-            [binary, "-e", str(folder / "error.log"), "-c", str(folder / "nginx.conf")]
-            + ["-g", directives],
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
+    command = [binary, "-e", str(folder / "error.log"), "-c", str(folder / "nginx.conf")]
     base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(base + "/healthz", server, log, "nginx")
-        yield base
-    finally:
-        _stop(server)
+    return _serving("nginx", [*command, "-g", directives], base, folder / "nginx.log")
 
 
 class Browser:
