@@ -9,6 +9,10 @@ back until ``min_frames`` frames exist, so pieces are not cut short by an early 
 State per row (all tensors of shape [n]): ``slot`` (voice tokens written in the current frame,
 0-4), ``fermata`` (``(.)`` opened the current frame), ``frames`` (complete frames), and the
 pitches of the previous and the current frame, [n, 4] (-1 for a rest or nothing).
+
+With ``voice_leading`` (the default) a voice token is also forbidden where it would make
+parallel or antiparallel fifths or octaves with a voice already written in the frame
+(:mod:`composer.voice_leading`).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ from composer.encoding import (
     parse_note_token,
 )
 from composer.vocabulary import Vocabulary
+from composer.voice_leading import parallel_free
 
 
 @dataclass
@@ -40,8 +45,11 @@ class GrammarState:
 
 
 class FrameGrammar:
-    def __init__(self, vocabulary: Vocabulary, device: torch.device) -> None:
+    def __init__(
+        self, vocabulary: Vocabulary, device: torch.device, voice_leading: bool = True
+    ) -> None:
         tokens = vocabulary.tokens
+        self.voice_leading = voice_leading
         self.end, self.frame_end = vocabulary.id(END), vocabulary.id(FRAME_END)
         self.fermata = vocabulary.id(FERMATA)
         self.never = torch.tensor([t in (PAD, START, BLANK) for t in tokens], device=device)
@@ -73,6 +81,9 @@ class FrameGrammar:
         held = state.previous.gather(1, voice_index)  # [n, 1]
         tie_ok = ~self.tied[None, :] | (self.pitch[None, :] == held)  # [n, V]
         voice_ok = self.voice[None, :] & ~frame_full & tie_ok
+        if self.voice_leading:
+            own_before = held[:, 0]  # [n]: this voice's pitch in the previous frame
+            voice_ok &= parallel_free(self.pitch, own_before, state.previous, state.current)
         is_end, is_fermata, is_frame_end = self.is_end, self.is_fermata, self.is_frame_end
         opening = at_frame_start & ~state.fermata[:, None]  # nothing written in this frame yet
         end_ok = is_end[None, :] & opening & (state.frames >= min_frames)[:, None]

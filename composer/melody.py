@@ -308,11 +308,12 @@ def harmonize_melody(
     method: str = "beam",
     beam_width: int = 5,
     constraints: bool = True,
+    voice_leading: bool = True,
 ) -> HarmonizedMelody:
     voice = melody_voice(voices)
     semitones = model_transposition(melody, voice)
     masked = melody_to_tokens(melody, voices, semitones)
-    result = harmonize(model, vocab, masked, method, beam_width, constraints)
+    result = harmonize(model, vocab, masked, method, beam_width, constraints, voice_leading)
     chorale = transpose_chorale(tokens_to_chorale(result.tokens), -semitones)
     if chorale.voices[VOICES.index(voice)] != melody.notes:  # harmonize keeps fixed tokens
         raise RuntimeError("the harmonization changed the melody")  # a bug, never the user's

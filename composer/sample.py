@@ -1,6 +1,7 @@
 """Free composition: sample whole chorales from START, all of a batch at once on the device.
 
-Ancestral sampling with a temperature. By default the sampler obeys the encoding's frame grammar
+Ancestral sampling with a temperature (and the options of :mod:`composer.decoding`: nucleus,
+a hold temperature, voice-leading rules). By default the sampler obeys the encoding's frame grammar
 (:mod:`composer.grammar`: four voice tokens a frame, ties only onto the same pitch, END only at a
 frame boundary and not before ``min_frames``); the model chooses every note, rest, fermata and the
 end. ``grammar=False`` samples the raw model, as BachBot did. A piece is valid when it ends with
@@ -27,7 +28,16 @@ from dataclasses import dataclass, field
 import torch
 
 from composer.conditioning import LENGTH_FEATURES, length_features
-from composer.encoding import DATA_DIR, END, FRAME_END, START, EncodingError, tokens_to_chorale
+from composer.decoding import DEFAULT_DECODING, Decoding, draw
+from composer.encoding import (
+    DATA_DIR,
+    END,
+    FRAME_END,
+    START,
+    EncodingError,
+    parse_note_token,
+    tokens_to_chorale,
+)
 from composer.grammar import FrameGrammar
 from composer.harmonization.reader import Harmonizer
 from composer.model import ChoraleLSTM
@@ -98,10 +108,12 @@ def sample_tokens(
     max_frames: int = MAX_FRAMES,
     grammar: bool = True,
     lengths: Sequence[int] | None = None,
+    decoding: Decoding = DEFAULT_DECODING,
 ) -> list[list[str]]:
     """``n`` token streams from START until END or ``max_frames + 1`` frames (unvalidated).
 
     ``lengths``: target frames per piece for a length-aware model (default: drawn, see above).
+    ``decoding``: top-p, the hold temperature and the voice-leading rules (composer.decoding).
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -121,7 +133,11 @@ def sample_tokens(
     generated = [current]
     done = torch.zeros(n, dtype=torch.bool, device=device)
     frames = torch.zeros(n, dtype=torch.long, device=device)
-    rules = FrameGrammar(vocabulary, device) if grammar else None
+    rules = FrameGrammar(vocabulary, device, decoding.voice_leading) if grammar else None
+    tied = torch.tensor(
+        [bool((parsed := parse_note_token(t)) and parsed[1]) for t in vocabulary.tokens],
+        device=device,
+    )  # [V]
     state = rules.start(n) if rules else None
     targets = None
     if is_length_aware(model):
@@ -133,7 +149,16 @@ def sample_tokens(
         # The next token belongs to frame `frames` (the |||s so far): its features, [n, 1, 3].
         condition = None if targets is None else length_features(frames[:, None], targets)
         logits, hidden = model(current, hidden, condition)  # [n, 1, V]
-        current = _draw(logits[:, -1], temperature, end, generator, rules, state, min_frames)
+        allowed = rules.allowed(state, min_frames) if rules is not None else None
+        current = draw(
+            logits[:, -1],
+            allowed,
+            temperature=temperature,
+            decoding=decoding,
+            end=end,
+            tied=tied,
+            generator=generator,
+        )
         if rules is not None:
             state = rules.advance(state, current[:, 0])
         generated.append(current)
@@ -148,34 +173,6 @@ def sample_tokens(
             row = row[: row.index(end) + 1]
         streams.append(vocabulary.decode(row))
     return streams
-
-
-def _draw(
-    logits: torch.Tensor,
-    temperature: float,
-    end: int,
-    generator: torch.Generator,
-    rules: FrameGrammar | None,
-    state,
-    min_frames: int,
-) -> torch.Tensor:
-    """One token per row, [n, 1], from logits [n, V].
-
-    Whether to stop is drawn at the model's own probability of END (temperature 1); the other
-    tokens are drawn with the temperature. Sharpening END too would stretch every piece: at 0.8
-    the samples ran to a median of 260 frames against Bach's 192.
-    """
-    if rules is not None:
-        logits = logits.masked_fill(~rules.allowed(state, min_frames), float("-inf"))
-    p_end = torch.softmax(logits, dim=-1)[:, end]  # [n]
-    stop = torch.rand(len(logits), generator=generator, device=logits.device) < p_end
-    scores = (logits / temperature).clone()
-    scores[:, end] = float("-inf")
-    # A row whose only allowed token is END (never in a grammar-bound stream) still gets one.
-    stuck = torch.isinf(scores).all(dim=-1)
-    scores[stuck, end] = 0.0
-    drawn = torch.multinomial(torch.softmax(scores, dim=-1), 1, generator=generator)  # [n, 1]
-    return torch.where(stop[:, None], torch.full_like(drawn, end), drawn)
 
 
 def rejection_reason(
@@ -206,7 +203,7 @@ def compose(
 ) -> list[list[str]]:
     """``n`` valid chorales as token lists; identical for the same model, arguments and seed.
 
-    ``options`` are :func:`compose_with_report`'s (frame limits, rounds, grammar).
+    ``options`` are :func:`compose_with_report`'s (frame limits, rounds, grammar, decoding).
     """
     return compose_with_report(
         model, vocabulary, n, temperature=temperature, seed=seed, **options
@@ -226,6 +223,7 @@ def draw_valid(
     max_rounds: int = 20,
     grammar: bool = True,
     rule: Callable[[list[str]], str | None] | None = None,
+    decoding: Decoding = DEFAULT_DECODING,
 ) -> Draws:
     """``n`` valid chorales, sampled in rounds: round r draws ``round_size(missing)`` pieces
     seeded by ``round_seed(r)``. A piece is kept unless :func:`rejection_reason` or the caller's
@@ -242,6 +240,7 @@ def draw_valid(
             min_frames=min_frames,
             max_frames=max_frames,
             grammar=grammar,
+            decoding=decoding,
         )
         for tokens in batch:
             if len(draws.pieces) == n:
@@ -275,6 +274,7 @@ def compose_with_report(
     max_frames: int = MAX_FRAMES,
     max_rounds: int = 20,
     grammar: bool = True,
+    decoding: Decoding = DEFAULT_DECODING,
 ) -> Draws:
     """Like :func:`compose`, also counting rejected draws and why they were rejected."""
     # Round 0 draws exactly n (so the rejection rate is measured on one clean batch); later rounds
@@ -290,4 +290,5 @@ def compose_with_report(
         max_frames=max_frames,
         max_rounds=max_rounds,
         grammar=grammar,
+        decoding=decoding,
     )

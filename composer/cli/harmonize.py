@@ -47,7 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         "--no-constraints",
         dest="constraints",
         action="store_false",
-        help="let the model alone choose (no range, voice order, tie and rest rules)",
+        help="let the model alone choose (no range, voice order, tie, rest and voice-leading "
+        "rules): BachBot's method",
+    )
+    parser.add_argument(
+        "--no-voice-leading",
+        dest="voice_leading",
+        action="store_false",
+        help="allow parallel and antiparallel fifths and octaves (forbidden by default)",
     )
     if command == "harmonize":
         parser.add_argument(
@@ -87,7 +94,14 @@ def _harmonize(args: argparse.Namespace) -> int:
     melody_voice(args.voices)
     model, vocabulary, _ = checkpoint.load(args.checkpoint)
     result = harmonize_melody(
-        model, vocabulary, melody, args.voices, args.method, args.beam_width, args.constraints
+        model,
+        vocabulary,
+        melody,
+        args.voices,
+        args.method,
+        args.beam_width,
+        args.constraints,
+        args.voice_leading,
     )
     write_score(result.score, args.out)
     print(
@@ -111,7 +125,14 @@ def _evaluate(
     masks = [m.strip().upper() for m in args.masks.split(",") if m.strip()]
     chorales = validation_chorales(args.limit)
     table = evaluate(
-        model, vocabulary, chorales, masks, args.method, args.beam_width, args.constraints
+        model,
+        vocabulary,
+        chorales,
+        masks,
+        args.method,
+        args.beam_width,
+        args.constraints,
+        voice_leading=args.voice_leading,
     )
     if args.json:
         print(json.dumps(table, indent=1))

@@ -9,6 +9,7 @@ from pathlib import Path
 import torch
 
 from composer import checkpoint, paths
+from composer.cli.decoding_flags import add_decoding_arguments, decoding_from
 from composer.encoding import tokens_to_score
 from composer.model import pick_device
 from composer.sample import MAX_FRAMES, MIN_FRAMES, compose_with_report
@@ -31,11 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     )
     parser.add_argument("--min-frames", type=int, default=MIN_FRAMES)
     parser.add_argument("--max-frames", type=int, default=MAX_FRAMES)
+    add_decoding_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.n < 1:
         raise SystemExit("--n must be at least 1")
+    decoding = decoding_from(args)
     torch.set_num_threads(args.threads)
     device = pick_device(args.device)
     model, vocabulary, _ = checkpoint.load(args.checkpoint, device)
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         min_frames=args.min_frames,
         max_frames=args.max_frames,
+        decoding=decoding,
     )
     args.out.mkdir(parents=True, exist_ok=True)
     for index, tokens in enumerate(report.pieces):
@@ -61,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         "rejected": report.rejected,
         "valid_before_replacement": round(report.first_batch_valid / args.n, 3),
         "reasons": report.reasons,
+        "settings": decoding.record(args.temperature),
         "out": str(args.out),
     }
     print(json.dumps(summary))

@@ -62,6 +62,7 @@ def evaluate(
     beam_width: int = 5,
     constraints: bool = True,
     progress: bool = True,
+    voice_leading: bool = True,
 ) -> dict[str, dict]:
     """Per mask, error rates and log-probabilities over ``chorales`` (see the module doc)."""
     for mask in masks:
@@ -88,7 +89,9 @@ def evaluate(
             masked = mask_tokens(tokens, mask)
             if reads_mask:
                 bach += stream_log_prob(model, vocabulary, tokens, masked)
-            result = harmonize(model, vocabulary, masked, method, beam_width, constraints)
+            result = harmonize(
+                model, vocabulary, masked, method, beam_width, constraints, voice_leading
+            )
             counts = errors(tokens, masked, result.tokens)
             totals = [a + b for a, b in zip(totals, counts, strict=True)]
             log_prob += result.log_prob

@@ -29,19 +29,7 @@ reported, so a beam result is never below the greedy result of the same input; t
 would be two candidates tied to within float rounding at a blank, which the batched greedy row
 could break differently from a lone greedy run.
 
-Constraints (on by default, as −inf masks on the logits):
-
-* range: a filled note lies in its voice's :data:`VOICE_RANGES`;
-* order: a filled note is not above any sounding voice above it in the frame (those are always
-  known: fixed or already chosen) and not below any sounding *fixed* voice under it, so
-  S ≥ A ≥ T ≥ B wherever both notes are known (Bach crosses voices in about 2% of frames);
-* ties: ``(p, True)`` only where the same voice sounded ``p`` in the previous frame;
-* rests: a filled voice may rest only in a frame where a fixed voice rests. 93% of the corpus's
-  frames with a rest are silent in all four voices, and without this rule a weak model's greedy
-  search can fill a whole voice with ``REST`` (one rest makes the next likely).
-
-Where fixed voices leave a beam no candidate (a soprano below the alto's range), the order and
-rest rules are dropped for that blank; an untied note in range always remains.
+Constraints (on by default): :mod:`composer.harmonization.rules`.
 """
 
 from __future__ import annotations
@@ -58,14 +46,10 @@ from composer.encoding import (
     BLANK,
     FRAME_END,
     PAD,
-    REST,
-    VOICE_RANGES,
-    VOICES,
-    is_voice_token,
-    parse_note_token,
 )
 from composer.harmonization.masks import HarmonizationError, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
+from composer.harmonization.rules import Rules
 from composer.model import ChoraleLSTM, Hidden
 from composer.vocabulary import Vocabulary
 
@@ -80,74 +64,6 @@ class Harmonization:
     @property
     def log_prob_per_token(self) -> float:
         return self.log_prob / max(1, len(self.tokens) - 1)
-
-
-# --- constraints -------------------------------------------------------------------------------
-
-
-class _Rules:
-    """Which token ids a blank may take, per beam: [R, V] boolean masks."""
-
-    def __init__(
-        self,
-        vocab: Vocabulary,
-        tokens: Sequence[str],
-        layout: list[list[int]],
-        constraints: bool,
-        device: torch.device,
-    ) -> None:
-        parsed = [parse_note_token(t) for t in vocab.tokens]
-        self.constraints = constraints
-        self.pitch = torch.tensor([p[0] if p else -1 for p in parsed], device=device)  # [V]
-        self.tied = torch.tensor([bool(p and p[1]) for p in parsed], device=device)  # [V]
-        self.rest = torch.tensor([t == REST for t in vocab.tokens], device=device)  # [V]
-        self.voice = torch.tensor([is_voice_token(t) for t in vocab.tokens], device=device)
-        # Per blank position: (notes in range [V], static mask [V], positions of the voices
-        # above in the frame, position of this voice in the previous frame).
-        self.blanks: dict[int, tuple[torch.Tensor, torch.Tensor, list[int], int | None]] = {}
-        for f, slots in enumerate(layout):
-            fixed = [tokens[p] for p in slots if tokens[p] != BLANK]
-            for v, position in enumerate(slots):
-                if tokens[position] != BLANK:
-                    continue
-                low, high = VOICE_RANGES[VOICES[v]]
-                in_range = (self.pitch >= low) & (self.pitch <= high)
-                below = [_pitch(tokens[p]) for p in slots[v + 1 :] if tokens[p] != BLANK]
-                floor = max((p for p in below if p is not None), default=None)
-                static = in_range & (self.pitch >= floor) if floor is not None else in_range
-                if REST in fixed:
-                    static = static | self.rest
-                previous = layout[f - 1][v] if f > 0 else None
-                self.blanks[position] = (in_range, static, slots[:v], previous)
-
-    def allowed(self, chosen: torch.Tensor, position: int) -> torch.Tensor:
-        """[R, V] mask for ``position`` given each beam's stream so far (``chosen`` [R, n])."""
-        rows = chosen.size(0)
-        if not self.constraints:
-            return self.voice.expand(rows, -1)
-        in_range, static, above, previous = self.blanks[position]
-        # A tie needs the same pitch sounding in this voice one frame earlier.
-        if previous is None:
-            before = torch.full((rows,), -2, device=chosen.device)  # [R]; matches no pitch
-        else:
-            before = self.pitch[chosen[:, previous]]  # [R]; -1 where the voice rested
-        tie_ok = ~self.tied | (self.pitch == before[:, None])  # [R, V]
-        allowed = static & tie_ok
-        if above:
-            pitches = self.pitch[chosen[:, above]]  # [R, a]; -1 where a voice above rests
-            ceiling = torch.where(pitches < 0, 1000, pitches).min(dim=1).values  # [R]
-            allowed = allowed & ((self.pitch <= ceiling[:, None]) | self.rest)
-        # Fixed voices can leave no room (a soprano below the alto's range): then drop the
-        # order and rest rules for that beam rather than have nothing to choose.
-        stuck = ~allowed.any(dim=1)  # [R]
-        if bool(stuck.any()):
-            allowed = torch.where(stuck[:, None], in_range & tie_ok, allowed)
-        return allowed
-
-
-def _pitch(token: str) -> int | None:
-    parsed = parse_note_token(token)
-    return parsed[0] if parsed else None
 
 
 # --- search ------------------------------------------------------------------------------------
@@ -214,7 +130,7 @@ def _stepper(
 
 
 def _search(
-    step: Step, template: torch.Tensor, rules: _Rules, blank_id: int, width: int, guard: bool
+    step: Step, template: torch.Tensor, rules: Rules, blank_id: int, width: int, guard: bool
 ) -> list[torch.Tensor]:
     """Beam search of ``width`` (1 is greedy) over ``template`` [n] ids.
 
@@ -283,6 +199,7 @@ def harmonize(
     method: str = "greedy",
     beam_width: int = 5,
     constraints: bool = True,
+    voice_leading: bool = True,
 ) -> Harmonization:
     """Fill every ``BLANK`` of ``masked_tokens``; see the module doc for scoring and choices."""
     if method not in METHODS:
@@ -301,7 +218,7 @@ def harmonize(
     if all(t == BLANK for t in slots):
         raise HarmonizationError("every voice is blank: keep at least one voice fixed")
     device = next(model.parameters()).device
-    rules = _Rules(vocab, masked_tokens, layout, constraints, device)
+    rules = Rules(vocab, masked_tokens, layout, constraints, device, voice_leading)
     template = torch.tensor(vocab.encode(masked_tokens), device=device)
     width = beam_width if method == "beam" else 1
     with _decoding(model):

@@ -26,3 +26,19 @@ def bach_excerpts(chorales: dict[str, list[str]], frames: int, seed: int) -> lis
         start = rng.choice(starts)
         out.append(excerpt(window_chorale(chorale, start, chorale.frames), frames)[0])
     return out
+
+
+def harmonized_excerpts(
+    model, vocabulary, bach: list[Chorale], mask: str, method: str = "beam"
+) -> list[Chorale]:
+    """Each Bach excerpt with the ``mask`` voices re-written by ``model`` (a harmonizer or a
+    language model), as a harmonization question pairs them: the same window on both sides."""
+    from composer.encoding import chorale_to_tokens
+    from composer.harmonization.masks import mask_tokens
+    from composer.harmonization.search import harmonize
+
+    out = []
+    for chorale in bach:
+        masked = mask_tokens(chorale_to_tokens(chorale), mask)
+        out.append(tokens_to_chorale(harmonize(model, vocabulary, masked, method).tokens))
+    return out

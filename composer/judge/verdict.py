@@ -41,15 +41,26 @@ def _judge() -> object:
 
 
 def judge(
-    bach: list[Chorale], network: list[Chorale], *, folds: int = 5, seed: int = 0, tells: int = 5
+    bach: list[Chorale],
+    network: list[Chorale],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    tells: int = 5,
+    paired: bool = False,
 ) -> Verdict:
-    """Cross-validated accuracy at telling ``network`` excerpts from ``bach`` ones (each excerpt
-    its own piece), its 95% interval, and the ``tells`` largest weights in words."""
+    """Cross-validated accuracy at telling ``network`` excerpts from ``bach`` ones, its 95%
+    interval, and the ``tells`` largest weights in words. Each excerpt is its own piece, or with
+    ``paired`` (a harmonization re-writes the Bach excerpt beside it) each pair is one group, so
+    no fold is judged by a model that saw the other half of its pair."""
     if len(bach) < folds or len(network) < folds:
         raise ValueError(f"the judge needs at least {folds} excerpts a side")
     x, names = matrix([*bach, *network])
     y = np.array([0] * len(bach) + [1] * len(network))
-    groups = np.arange(len(y))
+    if paired and len(bach) != len(network):
+        raise ValueError("paired excerpts: as many network excerpts as Bach ones")
+    pairs = np.concatenate([np.arange(len(bach)), np.arange(len(network))])
+    groups = pairs if paired else np.arange(len(y))
     splitter = StratifiedGroupKFold(n_splits=folds, shuffle=True, random_state=seed)
     right = 0
     for train, test in splitter.split(x, y, groups):
