@@ -65,6 +65,12 @@ def _form(chorale: Chorale) -> dict[str, float]:
         "fermatas ending on a half bar": (sum(e % (BAR // 2) == 0 for e in ends) / len(ends))
         if ends
         else 0.0,
+        # Whatever the excerpt's first beat: do its phrase ends keep to one half-bar grid?
+        "fermatas on one half-bar grid": max(
+            sum(e % (BAR // 2) == phase for e in ends) / len(ends) for phase in range(BAR // 2)
+        )
+        if ends
+        else 0.0,
         "rests": silent / (4 * frames),
         "bass ends on the tonic": float(last in (0, 9)),  # C major or A minor, as normalised
     }
