@@ -35,10 +35,10 @@ from composer.sample import compose_with_report  # noqa: E402
 DEFAULT_SETTINGS = ("0.7", "0.8", "0.9", "1.0", "0.7/1.0", "0.8/1.0", "0.9/1.1", "1.0@0.95")
 
 
-def parse_setting(text: str) -> tuple[float, Decoding]:
+def parse_setting(text: str, voice_leading: bool = True) -> tuple[float, Decoding]:
     rest, _, top_p = text.partition("@")
     temperature, _, hold = rest.partition("/")
-    decoding = Decoding(float(top_p or 1.0), float(hold) if hold else None)
+    decoding = Decoding(float(top_p or 1.0), float(hold) if hold else None, voice_leading)
     return float(temperature), decoding
 
 
@@ -49,6 +49,9 @@ def main() -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[1, 2, 3])
     parser.add_argument("--n", type=int, default=35)
     parser.add_argument("--frames", type=int, default=64)
+    parser.add_argument(
+        "--no-voice-leading", action="store_true", help="allow parallels (the setting before)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     model, vocabulary, _ = checkpoint.load(args.checkpoint)
@@ -58,7 +61,7 @@ def main() -> None:
     print(f"{args.checkpoint.name}: {args.n} pieces a seed, seeds {args.seeds}; 50% is chance")
     print(f"{'setting':>10} {'judge':>7} {'95% interval':>14} {'per seed':>22} {'valid':>6}")
     for setting in args.settings:
-        temperature, decoding = parse_setting(setting)
+        temperature, decoding = parse_setting(setting, not args.no_voice_leading)
         right = total = valid = 0
         per_seed = []
         for seed in args.seeds:

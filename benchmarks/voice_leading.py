@@ -77,7 +77,7 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--temperature", type=float, default=0.8)
     parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--hold-temperature", type=float, default=None)
+    parser.add_argument("--hold-temperature", type=float, default=1.0)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-voice-leading", action="store_true")
     args = parser.parse_args()

@@ -2,11 +2,13 @@
 
 * **END** is drawn at the model's own probability (temperature 1). Sharpening END too would
   stretch every piece: at 0.8 the samples ran to a median of 260 frames against Bach's 192.
-* **Temperature** divides the other logits. With ``hold_temperature`` set, a voice's choice
-  between holding its note (the tied token) and sounding something new is made at that
-  temperature, and *which* new note at ``temperature``: at 0.8 the network's rhythm was too
-  plain (eighth notes 6% of soprano notes against Bach's 19%) and at 1.0 its lines drifted, so
-  the two are set apart. When both are equal this is exactly one softmax at that temperature.
+* **Temperature** divides the other logits. A voice's choice between holding its note (the
+  tied token) and sounding something new is made at ``hold_temperature`` (by default 1: the
+  model's own rate, like END), and *which* new note at ``temperature``: at 0.8 alone the
+  network's rhythm was too plain (eighth notes 6% of soprano notes against Bach's 19%) and at 1.0
+  its lines drifted, so the two are set apart. The machine judge found 0.8 with holds at 1.0
+  the hardest setting to tell from Bach (``benchmarks/judge_temperature.py``, docs/results.md).
+  ``hold_temperature=None`` (or equal to the temperature) is one softmax at one temperature.
 * **Nucleus (top-p)**: only the most likely tokens whose probabilities reach ``top_p`` together
   may be drawn (always at least one).
 * **Voice leading** (:mod:`composer.voice_leading`): on by default, in the grammar's mask.
@@ -27,7 +29,7 @@ from composer.voice_leading import RULES
 @dataclass(frozen=True)
 class Decoding:
     top_p: float = 1.0
-    hold_temperature: float | None = None  # None: the temperature itself
+    hold_temperature: float | None = 1.0  # None: the temperature itself
     voice_leading: bool = True
 
     def __post_init__(self) -> None:

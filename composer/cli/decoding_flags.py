@@ -14,8 +14,9 @@ def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--hold-temperature",
         type=float,
-        default=None,
-        help="temperature of holding a note against sounding a new one (default: --temperature)",
+        default=1.0,
+        help="temperature of holding a note against sounding a new one (default 1: the model's "
+        "own rate; pass the --temperature value for one temperature throughout)",
     )
     parser.add_argument(
         "--no-voice-leading",

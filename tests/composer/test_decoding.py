@@ -45,9 +45,12 @@ def test_the_hold_temperature_sets_holding_apart_from_which_note():
 def test_defaults_sample_as_before_and_the_options_change_the_pieces():
     model = random_model()
     options = {"temperature": 1.0, "seed": 4, "max_frames": 20, "min_frames": 10}
-    plain = sample_tokens(model, VOCABULARY, 3, **options)
-    assert plain == sample_tokens(model, VOCABULARY, 3, decoding=Decoding(), **options)
+    one = Decoding(hold_temperature=None)
+    plain = sample_tokens(model, VOCABULARY, 3, decoding=one, **options)
+    # The default holds at 1.0: at temperature 1.0 that is one softmax too.
+    assert plain == sample_tokens(model, VOCABULARY, 3, **options)
     assert plain == sample_tokens(model, VOCABULARY, 3, decoding=Decoding(1.0, 1.0), **options)
-    assert plain != sample_tokens(model, VOCABULARY, 3, decoding=Decoding(top_p=0.5), **options)
+    nucleus = Decoding(top_p=0.5, hold_temperature=None)
+    assert plain != sample_tokens(model, VOCABULARY, 3, decoding=nucleus, **options)
     held = sample_tokens(model, VOCABULARY, 3, decoding=Decoding(1.0, 0.05), **options)
     assert plain != held
