@@ -80,15 +80,23 @@ def fermata_ends(chorale: Chorale) -> list[int]:
     return sorted(f + 1 for f in under if f + 1 not in under)
 
 
+def fermata_starts(chorale: Chorale) -> list[int]:
+    """The first frame of each run of frames under a fermata."""
+    under = fermata_frames(chorale)
+    return sorted(f for f in under if f - 1 not in under)
+
+
 def fermata_grid(chorale: Chorale, phase: int) -> tuple[int, int, int]:
-    """(fermata ends on the piece's most common half-bar grid, ends on a true half bar given
-    ``phase``, ends). The first needs no phase: it says whether phrases end in step."""
-    ends = fermata_ends(chorale)
+    """(fermata ends on the piece's most common half-bar grid, fermatas that start on a strong
+    beat (1 or 3) given ``phase``, fermatas). The first needs no phase: it says whether phrases
+    end in step. Bach's fermata chords start on beat 1 or 3 and usually last a beat, so their
+    ends fall on beat 2 or 4, where the next phrase's pickup starts."""
+    ends, starts = fermata_ends(chorale), fermata_starts(chorale)
     if not ends:
         return 0, 0, 0
     majority = Counter(e % HALF_BAR for e in ends).most_common(1)[0][1]
-    on_half_bar = sum((phase + e) % HALF_BAR == 0 for e in ends)
-    return majority, on_half_bar, len(ends)
+    strong = sum((phase + s) % HALF_BAR == 0 for s in starts)
+    return majority, strong, len(ends)
 
 
 def phrase_lengths(chorale: Chorale) -> list[int]:
