@@ -10,7 +10,7 @@ import pytest
 import torch
 from music21 import meter, note, stream
 
-from composer import corpus, metre
+from composer import checkpoint, corpus, metre, paths
 from composer.conditioning import (
     BAR_FRAMES,
     LENGTH_FEATURES,
@@ -144,3 +144,9 @@ def test_the_benchmark_counts_ties_over_bar_lines_fermatas_and_phrases():
     assert metre.fermata_grid(chorale, 12) == (1, 0, 1)  # starts on beat 2
     assert metre.phrase_lengths(chorale) == [28, 8]  # the 8-frame tail is a phrase of its own
     assert metre.inferred_phase(chorale) == 0  # the long notes start at frame 0
+
+
+def test_the_shipped_metre_composer_reads_length_and_metre():
+    model, _, meta = checkpoint.load(paths.CHECKPOINTS_DIR / "bachbot_metre.pt")
+    assert is_metre_aware(model) and meta["training"]["kind"] == "metre"
+    assert meta["validation_loss"] < 0.392  # bachbot_length.pt's, told the length alone
