@@ -7,15 +7,29 @@ piece when the length is reached. The length is drawn from the lengths of Bach's
 when sampling (composer.sample) and is the chorale's true length in training and validation:
 that tells the model at most log(400) ≈ 6 nats about a chorale of ~1,100 tokens, 0.005 nats per
 token, so validation losses of the two kinds of model stay comparable.
+
+The metre-aware composer also reads where in its bar each frame lies. Frame 0 of a chorale is its
+first note, which after a pickup is not a downbeat: each chorale's *phase* (frame 0's place in its
+bar, in sixteenths; ``composer/data/bar_phase.json``, written by ``python -m composer prepare``)
+puts frame f at (phase + f) mod 16. That place is given as sines and cosines of periods 4, 8 and
+16 frames (beat, half bar, bar): smooth, and each period's pair names its place uniquely. Phases
+are drawn from Bach's when sampling and are each chorale's own in training (at most log(16) ≈ 2.8
+nats per chorale: validation losses stay comparable).
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 
 LENGTH_FEATURES = 3
 NEAR_END_FRAMES = 32.0  # two bars: "frames left" saturates beyond this
 LENGTH_SCALE = 400.0  # BachBot's longest kept piece
+BAR_FRAMES = 16  # 4/4 in sixteenths: every kept chorale
+METRE_PERIODS = (4, 8, 16)  # frames: beat, half bar, bar
+METRE_FEATURES = 2 * len(METRE_PERIODS)
+METRE_CONDITION = LENGTH_FEATURES + METRE_FEATURES  # a metre-aware model reads both
 
 
 def target_frames(ids: torch.Tensor, frame_end_id: int) -> torch.Tensor:
@@ -45,3 +59,53 @@ def stream_length_features(ids: torch.Tensor, frame_end_id: int, pad_id: int) ->
     real = ids != pad_id
     total = ((ids == frame_end_id) & real).sum(dim=-1).clamp(min=1)  # [B]
     return length_features(frames, total)
+
+
+def metre_features(frame: torch.Tensor, phase: torch.Tensor) -> torch.Tensor:
+    """[..., T] frame indices and [...] phases (frame 0's place in its bar) -> [..., T, 6].
+
+    (sin, cos) of 2π·position/period for the periods 4, 8, 16, position = (phase + frame) mod 16.
+    """
+    position = (frame + phase.to(frame.device).unsqueeze(-1)) % BAR_FRAMES  # [..., T]
+    angles = [2 * math.pi * position.to(torch.float32) / period for period in METRE_PERIODS]
+    return torch.stack([f(a) for a in angles for f in (torch.sin, torch.cos)], dim=-1)
+
+
+def stream_metre_features(
+    ids: torch.Tensor, frame_end_id: int, pad_id: int, phases: torch.Tensor
+) -> torch.Tensor:
+    """Whole streams [B, T] and their phases [B] -> [B, T, 9]: length then metre features."""
+    frames = target_frames(ids, frame_end_id)  # [B, T]
+    length = stream_length_features(ids, frame_end_id, pad_id)  # [B, T, 3]
+    return torch.cat([length, metre_features(frames, phases)], dim=-1)
+
+
+def stream_condition(
+    ids: torch.Tensor,
+    frame_end_id: int,
+    pad_id: int,
+    condition_dim: int,
+    phases: torch.Tensor | None = None,
+) -> torch.Tensor | None:
+    """What a model reading ``condition_dim`` features is given for whole streams [B, T]:
+    None (plain), [B, T, 3] (length-aware) or [B, T, 9] (metre-aware, needs ``phases`` [B])."""
+    if condition_dim == 0:
+        return None
+    if condition_dim == LENGTH_FEATURES:
+        return stream_length_features(ids, frame_end_id, pad_id)
+    if condition_dim == METRE_CONDITION:
+        if phases is None:
+            raise ValueError("a metre-aware model needs each chorale's bar phase")
+        return stream_metre_features(ids, frame_end_id, pad_id, phases)
+    raise ValueError(f"no features of {condition_dim} dimensions")
+
+
+def step_condition(
+    frames: torch.Tensor, targets: torch.Tensor, phases: torch.Tensor | None
+) -> torch.Tensor:
+    """One sampling step: frames [n, 1] of the next token, target lengths [n], phases [n] or
+    None -> [n, 1, 3] length features, or [n, 1, 9] with the metre's."""
+    length = length_features(frames, targets)
+    if phases is None:
+        return length
+    return torch.cat([length, metre_features(frames, phases)], dim=-1)

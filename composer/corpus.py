@@ -51,6 +51,7 @@ class PreparedChorale:
     original_key: str
     semitones: int
     original_pitches: list[int] = field(repr=False)
+    bar_phase: int = 0  # frame 0's place in its bar, in sixteenths (0: a downbeat)
 
 
 @dataclass
@@ -145,6 +146,30 @@ def _time_signatures(parts: list[stream.Part]) -> set[str]:
     }
 
 
+def bar_phase(part: stream.Part) -> int:
+    """Where frame 0 (the part's offset 0) lies in its bar, in sixteenths: 0 on a downbeat, 12
+    after a quarter-note pickup in 4/4.
+
+    A pickup is a first measure shorter than its bar: music21 records the missing beats as its
+    ``paddingLeft`` (MusicXML) or leaves only the short duration to tell (read both).
+    """
+    measures = list(part.getElementsByClass(stream.Measure))
+    if not measures:
+        return 0
+    first = measures[0]
+    signature = (
+        first.timeSignature or part.recurse().getElementsByClass(meter.TimeSignature).first()
+    )
+    bar = Fraction(signature.barDuration.quarterLength) if signature else Fraction(4)
+    missing = Fraction(first.paddingLeft) or max(Fraction(0), bar - Fraction(first.highestTime))
+    if len(measures) == 1 or missing >= bar:
+        return 0
+    phase = missing * FRAMES_PER_QUARTER
+    if phase.denominator != 1:
+        raise EncodingError(f"a pickup of {bar - missing} quarters is not on the sixteenth grid")
+    return int(phase) % int(bar * FRAMES_PER_QUARTER)
+
+
 def key_of(chorale: Chorale):
     """music21's key analysis over the quantised S, A, T, B notes (durations as weights)."""
     flat = stream.Stream()
@@ -191,7 +216,13 @@ def prepare_score(chorale_id: str, score: stream.Score) -> PreparedChorale | Exc
     except EncodingError as error:
         return Exclusion(chorale_id, str(error))
     return PreparedChorale(
-        chorale_id, prepared_score, transposed, str(found_key), semitones, original_pitches
+        chorale_id,
+        prepared_score,
+        transposed,
+        str(found_key),
+        semitones,
+        original_pitches,
+        bar_phase(parts[0]),
     )
 
 

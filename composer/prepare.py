@@ -21,6 +21,7 @@ import music21
 from tqdm import tqdm
 
 from composer import corpus, encoding
+from composer.metre import BAR_PHASE_PATH
 from composer.paths import REPO_ROOT
 from composer.vocabulary import VOCABULARY_PATH, Vocabulary, load_vocabulary
 
@@ -182,6 +183,7 @@ def prepare(
     started = time.monotonic()
     tokens: dict[str, list[str]] = {}
     frames: dict[str, int] = {}
+    phases: dict[str, int] = {}
     exclusions: list[dict[str, str]] = []
     before: Counter = Counter()
     after: Counter = Counter()
@@ -195,6 +197,7 @@ def prepare(
             continue
         tokens[result.chorale_id] = encoding.score_to_tokens(result.score)
         frames[result.chorale_id] = result.chorale.frames
+        phases[result.chorale_id] = result.bar_phase
         before.update(result.original_pitches)
         after.update(n.midi for voice in result.chorale.voices for n in voice)
         keys[result.original_key] += 1
@@ -204,10 +207,13 @@ def prepare(
     stats["excluded"] = len(exclusions)
     stats["split"] = {name: len(ids) for name, ids in split.items()}
     stats["original_keys"] = dict(keys.most_common())
+    stats["bar_phase"] = {str(p): n for p, n in sorted(Counter(phases.values()).items())}
     stats["seconds"] = round(time.monotonic() - started, 1)
     (directory / "tokens.json").write_text(json.dumps(tokens))
     (directory / "exclusions.json").write_text(json.dumps(exclusions, indent=1) + "\n")
     (directory / "stats.json").write_text(json.dumps(stats, indent=1) + "\n")
+    # Committed, like the split: the metre-aware composer reads it in training and sampling.
+    BAR_PHASE_PATH.write_text(json.dumps(phases, indent=0, sort_keys=True) + "\n")
     _plot(before, after, directory)
     manifest.write_text(json.dumps({"cache_key": key}) + "\n")
     return PreparedCorpus(tokens, exclusions, stats)
@@ -222,6 +228,7 @@ def report(prepared: PreparedCorpus, directory: Path = CORPUS_DIR) -> str:
         f"({stats['distinct_tokens_in_corpus']} seen)",
         f"tokens per chorale: {stats['tokens_per_chorale']}",
         f"split: {stats['split']}",
+        f"frame 0's place in its bar (sixteenths: chorales): {stats.get('bar_phase')}",
         f"written to {directory} (tokens.json, exclusions.json, stats.json, "
         "pitch_class_histogram.png, pitch_distribution.png)",
     ]

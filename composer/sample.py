@@ -15,6 +15,10 @@ also told, at every token, how far through a piece of a target length it is
 the training chorales that lie within ``min_frames``-``max_frames`` (``composer/data/
 train_frames.json``; 301 of 316), or given as ``lengths``. The model, not the sampler, still
 decides where the piece ends: END is drawn at the model's own probability.
+
+A metre-aware model (``condition_dim`` 9, ``finetune --kind metre``) is also told where in its bar
+each frame lies: each piece's bar phase is drawn with the same seed from the same training
+chorale as its length (:func:`composer.metre.draw_phases`), or given as ``phases``.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from composer.conditioning import LENGTH_FEATURES, length_features
+from composer.conditioning import BAR_FRAMES, LENGTH_FEATURES, METRE_CONDITION, step_condition
 from composer.decoding import DEFAULT_DECODING, Decoding, draw
 from composer.encoding import (
     DATA_DIR,
@@ -40,6 +44,7 @@ from composer.encoding import (
 )
 from composer.grammar import FrameGrammar
 from composer.harmonization.reader import Harmonizer
+from composer.metre import draw_phases
 from composer.model import ChoraleLSTM
 from composer.vocabulary import Vocabulary
 
@@ -51,6 +56,12 @@ TRAIN_FRAMES_PATH = DATA_DIR / "train_frames.json"
 def is_length_aware(model: ChoraleLSTM) -> bool:
     config = getattr(model, "config", None)
     return getattr(config, "condition_dim", 0) == LENGTH_FEATURES
+
+
+def is_metre_aware(model: ChoraleLSTM) -> bool:
+    """Reads the length features and the bar's (``finetune --kind metre``)."""
+    config = getattr(model, "config", None)
+    return getattr(config, "condition_dim", 0) == METRE_CONDITION
 
 
 @functools.cache
@@ -108,12 +119,14 @@ def sample_tokens(
     max_frames: int = MAX_FRAMES,
     grammar: bool = True,
     lengths: Sequence[int] | None = None,
+    phases: Sequence[int] | None = None,
     decoding: Decoding = DEFAULT_DECODING,
 ) -> list[list[str]]:
     """``n`` token streams from START until END or ``max_frames + 1`` frames (unvalidated).
 
-    ``lengths``: target frames per piece for a length-aware model (default: drawn, see above).
-    ``decoding``: top-p, the hold temperature and the voice-leading rules (composer.decoding).
+    ``lengths``: target frames per piece for a length- or metre-aware model, ``phases``: bar
+    phases for a metre-aware one (default: drawn, see above). ``decoding``: top-p, the hold
+    temperature and the voice-leading rules (composer.decoding).
     """
     if temperature <= 0:
         raise ValueError("temperature must be positive")
@@ -134,20 +147,18 @@ def sample_tokens(
     done = torch.zeros(n, dtype=torch.bool, device=device)
     frames = torch.zeros(n, dtype=torch.long, device=device)
     rules = FrameGrammar(vocabulary, device, decoding.voice_leading) if grammar else None
-    tied = torch.tensor(
-        [bool((parsed := parse_note_token(t)) and parsed[1]) for t in vocabulary.tokens],
-        device=device,
-    )  # [V]
+    tied = _tied_tokens(vocabulary, device)  # [V]
     state = rules.start(n) if rules else None
-    targets = None
-    if is_length_aware(model):
-        lengths = draw_lengths(n, seed, min_frames, max_frames) if lengths is None else lengths
-        if len(lengths) != n or min(lengths) < 1:
-            raise ValueError(f"need {n} positive target lengths, got {list(lengths)}")
-        targets = torch.tensor(list(lengths), device=device)  # [n]
+    targets = bar_phases = None
+    if is_length_aware(model) or is_metre_aware(model):
+        targets = _lengths(n, seed, min_frames, max_frames, lengths).to(device)  # [n]
+    if is_metre_aware(model):
+        bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)  # [n]
     for _ in range(max_tokens):
-        # The next token belongs to frame `frames` (the |||s so far): its features, [n, 1, 3].
-        condition = None if targets is None else length_features(frames[:, None], targets)
+        # The next token belongs to frame `frames` (the |||s so far): its features, [n, 1, 3 or 9].
+        condition = (
+            None if targets is None else step_condition(frames[:, None], targets, bar_phases)
+        )
         logits, hidden = model(current, hidden, condition)  # [n, 1, V]
         allowed = rules.allowed(state, min_frames) if rules is not None else None
         current = draw(
@@ -173,6 +184,32 @@ def sample_tokens(
             row = row[: row.index(end) + 1]
         streams.append(vocabulary.decode(row))
     return streams
+
+
+def _tied_tokens(vocabulary: Vocabulary, device: torch.device) -> torch.Tensor:
+    """[V] bool: the tokens that hold a voice's note from the frame before."""
+    parsed = [parse_note_token(t) for t in vocabulary.tokens]
+    return torch.tensor([bool(p and p[1]) for p in parsed], device=device)
+
+
+def _lengths(
+    n: int, seed: int, min_frames: int, max_frames: int, lengths: Sequence[int] | None
+) -> torch.Tensor:
+    """[n] target lengths in frames for a length- or metre-aware model: given, or drawn."""
+    lengths = draw_lengths(n, seed, min_frames, max_frames) if lengths is None else lengths
+    if len(lengths) != n or min(lengths) < 1:
+        raise ValueError(f"need {n} positive target lengths, got {list(lengths)}")
+    return torch.tensor(list(lengths))
+
+
+def _phases(
+    n: int, seed: int, min_frames: int, max_frames: int, phases: Sequence[int] | None
+) -> torch.Tensor:
+    """[n] bar phases for a metre-aware model: given, or drawn as its lengths are."""
+    phases = draw_phases(n, seed, min_frames, max_frames) if phases is None else list(phases)
+    if len(phases) != n:
+        raise ValueError(f"need {n} bar phases, got {len(phases)}")
+    return torch.tensor(phases) % BAR_FRAMES
 
 
 def rejection_reason(

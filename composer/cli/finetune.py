@@ -1,4 +1,5 @@
-"""Command line of ``python -m composer finetune``: the length-aware composer or the harmonizer.
+"""Command line of ``python -m composer finetune``: the length- or metre-aware composer, or the
+harmonizer.
 
 Flags mirror :class:`composer.training.finetune.FineTuneConfig`; ``--save`` copies the best
 checkpoint to where the project ships it (``composer/checkpoints/harmonizer.pt`` for the
@@ -15,7 +16,8 @@ from pathlib import Path
 
 from composer import paths
 from composer.cli.config_flags import add_config_flags
-from composer.prepare import corpus_ids
+from composer.metre import phases_of
+from composer.prepare import corpus_ids, load_split
 from composer.training.finetune import KINDS, FineTuneConfig, finetune
 
 
@@ -28,7 +30,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     config = FineTuneConfig(**{f.name: getattr(args, f.name) for f in fields(FineTuneConfig)})
     out = args.out or paths.RUNS_DIR / f"finetune-{config.kind}"
-    best = finetune(config, corpus_ids("train"), corpus_ids("validation"), out)
+    split = load_split()  # corpus_ids gives the chorales in the split's order
+    phases = (phases_of(split["train"]), phases_of(split["validation"]))
+    best = finetune(config, corpus_ids("train"), corpus_ids("validation"), out, phases=phases)
     print(json.dumps({"best": best, "checkpoint": str(out / "best.pt")}))
     if args.save:
         args.save.parent.mkdir(parents=True, exist_ok=True)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 from composer import checkpoint, paths
 from composer.cli.config_flags import add_config_flags
-from composer.prepare import corpus_ids
+from composer.metre import phases_of
+from composer.prepare import corpus_ids, load_split
 from composer.training.train import TrainConfig, evaluate, save_weights_only, train
 
 
@@ -35,7 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         model, vocabulary, meta = checkpoint.load(args.checkpoint, args.device)
-        scores = evaluate(model, corpus_ids(args.split), vocabulary, args.device)
+        phases = phases_of(load_split()[args.split])  # read by a metre-aware model only
+        chorales = corpus_ids(args.split)
+        scores = evaluate(model, chorales, vocabulary, args.device, phases=phases)
         scores.update(checkpoint=str(args.checkpoint), split=args.split, epoch=meta["epoch"])
         print(json.dumps(scores, indent=1))
         return 0

@@ -7,6 +7,8 @@ whole chorales (START ... END, padded in batches of similar length) with teacher
 * ``length``: the features of :mod:`composer.conditioning` (how far through a piece of the
   chorale's true length each token is). Validation: nats per token on the validation chorales,
   the figure ``evaluate`` reports.
+* ``metre``: the length features and, beside them, where in its bar each token's frame lies
+  (the chorale's own bar phase, ``composer/data/bar_phase.json``). Validated as ``length``.
 * ``harmonizer``: the frame reader of :mod:`composer.harmonization.reader` learns to name each
   blanked voice token of Bach's frames from the masked piece (each chorale with a random set of
   voices blanked: three times in four one of the masks that eval-harmonization scores,
@@ -33,7 +35,7 @@ from torch import nn
 from tqdm import tqdm
 
 from composer import checkpoint, paths
-from composer.conditioning import LENGTH_FEATURES, stream_length_features
+from composer.conditioning import LENGTH_FEATURES, METRE_CONDITION, stream_condition
 from composer.encoding import BLANK, FRAME_END, PAD
 from composer.harmonization.masks import ALL_MASKS, frame_layout
 from composer.harmonization.reader import Harmonizer, frame_batch
@@ -44,7 +46,9 @@ from composer.training.train import evaluate
 from composer.vocabulary import Vocabulary
 from composer.voices import MASKS, VOICES
 
-KINDS = ("length", "harmonizer")
+KINDS = ("length", "metre", "harmonizer")
+# The features each kind of composer reads beside its tokens.
+CONDITION_DIMS = {"length": LENGTH_FEATURES, "metre": METRE_CONDITION}
 
 
 @dataclass
@@ -79,8 +83,8 @@ def build_model(config: FineTuneConfig) -> tuple[nn.Module, Vocabulary]:
     base, vocabulary, _ = checkpoint.load(config.base)
     if not isinstance(base, ChoraleLSTM) or base.config.condition_dim:
         raise ValueError(f"{config.base} is not a plain language model to start from")
-    if config.kind == "length":
-        return base.grow_condition(LENGTH_FEATURES), vocabulary
+    if config.kind in CONDITION_DIMS:
+        return base.grow_condition(CONDITION_DIMS[config.kind]), vocabulary
     if config.kind == "harmonizer":
         model = Harmonizer.from_language_model(
             base,
@@ -146,19 +150,22 @@ def batch_loss(
     layouts: Sequence[list[list[int]]] | None,
     masks: Sequence[list[int]] | None,
     device: torch.device,
+    phases: Sequence[int] | None = None,
 ) -> tuple[torch.Tensor, int]:
     """Summed cross-entropy (nats) of a batch of whole chorales, and the tokens it covers.
 
-    A length-aware model: every token after START. A harmonizer's reader: every blanked voice
-    token (``masks``: the blanked voices of each stream).
+    A length- or metre-aware model: every token after START (``phases``: each stream's bar phase,
+    for the metre). A harmonizer's reader: every blanked voice token (``masks``: the blanked
+    voices of each stream).
     """
     if isinstance(model, Harmonizer):
         logits, truth = reader_outputs(model, vocabulary, streams, layouts, masks, device)
         return nn.functional.cross_entropy(logits, truth, reduction="sum"), truth.numel()
     pad, frame_end = vocabulary.id(PAD), vocabulary.id(FRAME_END)
     ids = _padded(streams, pad).to(device)  # [B, T]
-    condition = stream_length_features(ids, frame_end, pad)[:, :-1]  # [B, T-1, 3]
-    logits, _ = model(ids[:, :-1], None, condition)  # [B, T-1, V]
+    phase = None if phases is None else torch.tensor(list(phases), device=device)  # [B]
+    condition = stream_condition(ids, frame_end, pad, model.config.condition_dim, phase)
+    logits, _ = model(ids[:, :-1], None, condition[:, :-1])  # features [B, T-1, 3 or 9]
     targets = ids[:, 1:]
     loss = nn.functional.cross_entropy(
         logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=pad, reduction="sum"
@@ -193,12 +200,15 @@ def validate(
     chorales: Sequence[list[int]],
     device: torch.device,
     batch_size: int = 16,
+    phases: Sequence[int] | None = None,
 ) -> dict:
-    """Length model: nats/token. Harmonizer: its reader's nats per blanked token (per mask and on
-    average) and how often its best guess misses Bach's token."""
+    """Length or metre model (``phases``: the chorales' bar phases): nats/token. Harmonizer: its
+    reader's nats per blanked token (per mask and on average) and how often its best guess misses
+    Bach's token."""
     model.eval()
     if not isinstance(model, Harmonizer):  # the figure `python -m composer evaluate` prints
-        return {"validation_loss": evaluate(model, chorales, vocabulary, device)["loss_per_token"]}
+        scores = evaluate(model, chorales, vocabulary, device, phases=phases)
+        return {"validation_loss": scores["loss_per_token"]}
     order = sorted(range(len(chorales)), key=lambda i: len(chorales[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     layouts = [frame_layout(vocabulary.decode(c)) for c in chorales]
@@ -254,8 +264,15 @@ def finetune(
     validation_chorales: Sequence[list[int]],
     out_dir: Path,
     progress: bool = True,
+    phases: tuple[Sequence[int], Sequence[int]] | None = None,
 ) -> dict:
-    """Fine-tune; returns the best epoch's log entry. Writes best.pt, last.pt and log.json."""
+    """Fine-tune; returns the best epoch's log entry. Writes best.pt, last.pt and log.json.
+
+    ``phases``: the bar phases of the (training, validation) chorales, which ``metre`` needs.
+    """
+    if config.kind == "metre" and phases is None:
+        raise ValueError("fine-tuning kind 'metre' needs the chorales' bar phases")
+    train_phases, validation_phases = phases or (None, None)
     out_dir, device = start_run(out_dir, config.threads, config.seed, config.device)
     model, vocabulary = build_model(config)
     model.to(device)
@@ -270,7 +287,7 @@ def finetune(
     )
     start = {
         "epoch": 0,
-        **validate(model, vocabulary, validation_chorales, device),
+        **validate(model, vocabulary, validation_chorales, device, phases=validation_phases),
         "lr": config.lr,
     }
     if progress:
@@ -282,10 +299,10 @@ def finetune(
         optimizer.param_groups[0]["lr"] = lr
         optimizer.param_groups[1]["lr"] = lr * config.new_lr / config.lr
         epoch_start = time.monotonic()
-        batches = _epoch_inputs(train_chorales, layouts, tables, config, rng)
+        batches = _epoch_inputs(train_chorales, layouts, tables, config, rng, train_phases)
         bar = tqdm(batches, desc=f"{config.kind} epoch {epoch}", disable=not progress)
         train_loss = _train_epoch(model, optimizer, vocabulary, bar, config.grad_clip, device)
-        scores = validate(model, vocabulary, validation_chorales, device)
+        scores = validate(model, vocabulary, validation_chorales, device, phases=validation_phases)
         entry = {
             "epoch": epoch,
             "train_loss": round(train_loss, 5),
@@ -305,9 +322,10 @@ def _epoch_inputs(
     tables: dict[int, list[int | None]],
     config: FineTuneConfig,
     rng: random.Random,
-) -> list[tuple[list[list[int]], list[list[list[int]]], list[list[int]]]]:
+    phases: Sequence[int] | None = None,
+) -> list[tuple[list[list[int]], list[list[list[int]]], list[list[int]], list[int] | None]]:
     """The epoch's batches, each as (chorales shifted by a random interval, their frame layouts,
-    the voices blanked in each)."""
+    the voices blanked in each, their bar phases when ``phases`` are given)."""
     batches = []
     for batch in _epoch_batches(chorales, config.batch_size, rng):
         streams, masks = [], []
@@ -317,7 +335,8 @@ def _epoch_inputs(
             )
             streams.append(shifted if shifted is not None else chorales[i])
             masks.append(_draw_mask(rng, config.eval_mask_share))
-        batches.append((streams, [layouts[i] for i in batch], masks))
+        chosen = None if phases is None else [phases[i] for i in batch]
+        batches.append((streams, [layouts[i] for i in batch], masks, chosen))
     return batches
 
 
@@ -332,8 +351,8 @@ def _train_epoch(
     """One pass over the epoch's ``batches`` (a progress bar over :func:`_epoch_inputs`); the
     mean loss per token it covered, in nats."""
     total, count = 0.0, 0
-    for streams, layouts, masks in batches:
-        loss, n = batch_loss(model, vocabulary, streams, layouts, masks, device)
+    for streams, layouts, masks, phases in batches:
+        loss, n = batch_loss(model, vocabulary, streams, layouts, masks, device, phases)
         optimizer.zero_grad(set_to_none=True)
         (loss / n).backward()
         nn.utils.clip_grad_norm_(model.parameters(), grad_clip)

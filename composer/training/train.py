@@ -21,7 +21,7 @@ from torch.optim.swa_utils import AveragedModel
 from tqdm import tqdm
 
 from composer import checkpoint
-from composer.conditioning import stream_length_features
+from composer.conditioning import stream_condition
 from composer.encoding import FRAME_END, PAD
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.training.dataset import batchify, epoch_stream, windows
@@ -97,8 +97,12 @@ def evaluate(
     vocabulary: Vocabulary,
     device: torch.device | str = "cpu",
     batch_size: int = 16,
+    phases: Sequence[int] | None = None,
 ) -> dict:
-    """Loss over whole chorales, each from START with a fresh state: nats/token, /frame, e^loss."""
+    """Loss over whole chorales, each from START with a fresh state: nats/token, /frame, e^loss.
+
+    ``phases``: each chorale's bar phase, which a metre-aware model is told (with its length).
+    """
     model.eval()
     pad, frame_end = vocabulary.id(PAD), vocabulary.id(FRAME_END)
     total, tokens, frames = 0.0, 0, 0
@@ -110,9 +114,12 @@ def evaluate(
         for row, chorale in enumerate(batch):
             ids[row, : len(chorale)] = torch.tensor(chorale)
         ids = ids.to(device)
-        condition = None
-        if model.config.condition_dim:  # the length-aware model: told each chorale's true length
-            condition = stream_length_features(ids, frame_end, pad)[:, :-1]  # [B, T-1, 3]
+        chosen = order[start : start + batch_size]
+        phase = None if phases is None else torch.tensor([phases[i] for i in chosen], device=device)
+        # A conditioned model is told each chorale's true length (and phase): [B, T-1, 3 or 9]
+        condition = stream_condition(ids, frame_end, pad, model.config.condition_dim, phase)
+        if condition is not None:
+            condition = condition[:, :-1]
         logits, _ = model(ids[:, :-1], None, condition)  # [B, T-1, V]
         targets = ids[:, 1:]
         loss = nn.functional.cross_entropy(
