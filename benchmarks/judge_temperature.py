@@ -69,7 +69,7 @@ def main() -> None:
                 model, vocabulary, args.n, temperature=temperature, seed=seed, decoding=decoding
             )
             verdict = judge(bach[seed], network_excerpts(draws.pieces, args.frames), seed=seed)
-            right += round(verdict.accuracy * verdict.n)
+            right += verdict.right
             total += verdict.n
             valid += draws.first_batch_valid
             per_seed.append(verdict.accuracy)

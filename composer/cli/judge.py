@@ -101,13 +101,17 @@ def run(args: argparse.Namespace) -> int:
             what = f"{args.checkpoint.name} at {args.temperature}, {decoding}"
         else:
             model, vocabulary = _load(args.harmonizer)
-            network = harmonized_excerpts(model, vocabulary, bach, category, args.method)
+            network = harmonized_excerpts(
+                model, vocabulary, bach, category, args.method, decoding.voice_leading
+            )
             verdict = judge(bach, network, seed=args.seed, paired=True)
-            what = f"{args.harmonizer.name}, {args.method}"
+            rules = "voice leading" if decoding.voice_leading else "no voice-leading rules"
+            what = f"{args.harmonizer.name}, {args.method}, {rules}"
         verdicts[category] = verdict
         low, high = verdict.interval
+        others = ", ".join(f"{name} {a:.0%}" for name, a in verdict.judges.items())
         print(f"{category:>4}: the judge is right {verdict.accuracy:.1%} "
-              f"(95% {low:.2f}-{high:.2f}, n {verdict.n}) on {what}")  # fmt: skip
+              f"(95% {low:.2f}-{high:.2f}, n {verdict.n}; {others}) on {what}")  # fmt: skip
         for tell in verdict.tells:
             print(f"        tell: {tell}")
     if args.json:

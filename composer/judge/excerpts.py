@@ -29,7 +29,12 @@ def bach_excerpts(chorales: dict[str, list[str]], frames: int, seed: int) -> lis
 
 
 def harmonized_excerpts(
-    model, vocabulary, bach: list[Chorale], mask: str, method: str = "beam"
+    model,
+    vocabulary,
+    bach: list[Chorale],
+    mask: str,
+    method: str = "beam",
+    voice_leading: bool = True,
 ) -> list[Chorale]:
     """Each Bach excerpt with the ``mask`` voices re-written by ``model`` (a harmonizer or a
     language model), as a harmonization question pairs them: the same window on both sides."""
@@ -40,5 +45,6 @@ def harmonized_excerpts(
     out = []
     for chorale in bach:
         masked = mask_tokens(chorale_to_tokens(chorale), mask)
-        out.append(tokens_to_chorale(harmonize(model, vocabulary, masked, method).tokens))
+        result = harmonize(model, vocabulary, masked, method, voice_leading=voice_leading)
+        out.append(tokens_to_chorale(result.tokens))
     return out
