@@ -19,9 +19,11 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from bachsurvey.generation import batch_judge, batches, jobs
 from bachsurvey.models import Answer, Assignment, Batch, Participant, Question
+from tests.bachsurvey.research.data import clopper_pearson
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +124,38 @@ def test_judge_batch_judges_done_batches_only(batch_question: Callable[..., Ques
     assert Batch.objects.get(pk=done.pk).judge["pairs"] == 1
     assert Batch.objects.get(pk=running.pk).judge is None
     assert [line["batch"] for line in judge_command("--all")] == [done.pk]
+
+
+# --- the admin: machine vs people on a batch ------------------------------------------------------
+
+
+def test_the_review_and_batch_pages_show_judge_and_listeners(
+    admin_client: Client, batch_question: Callable[..., Question]
+) -> None:
+    batch = batch_of(judge=ATB_81)
+    first, second = batch_question(batch, 0), batch_question(batch, 1)
+    for question, correct in ((first, True), (first, True), (second, True), (second, False)):
+        answer(question, correct)
+    answer(second, False, withdrawn=True)  # a withdrawn participant's answer never counts
+    answer(batch_question(batch_of(), 0), False)  # another batch's question
+    low, high = clopper_pearson(3, 4)
+    listeners = f"75% (95% {low:.2f}–{high:.2f}, n 4 answers) on this batch's questions"
+    review = admin_client.get(f"/admin/bachsurvey/question/{first.pk}/review/")
+    change = admin_client.get(f"/admin/bachsurvey/batch/{batch.pk}/change/")
+    for page in (review.content.decode(), change.content.decode()):
+        assert "81% (95% 0.70–0.90, n 70) on this batch's pairs" in page
+        assert listeners in page
+        assert "<li>more S large leaps than Bach</li>" in page
+
+
+def test_the_pages_say_when_there_is_no_verdict_or_answer(
+    admin_client: Client, batch_question: Callable[..., Question]
+) -> None:
+    unjudged, few = batch_of(), batch_of(judge={"accuracy": None, "n": 4, "pairs": 2,
+                                                "reason": batch_judge.TOO_FEW})  # fmt: skip
+    page = admin_client.get(f"/admin/bachsurvey/batch/{unjudged.pk}/change/").content.decode()
+    assert f"python manage.py judge_batch {unjudged.pk}" in page
+    assert "no answers yet on this batch" in page
+    question = batch_question(few)
+    page = admin_client.get(f"/admin/bachsurvey/question/{question.pk}/review/").content.decode()
+    assert "2 pairs: fewer than 5 pairs: too few to judge" in page
