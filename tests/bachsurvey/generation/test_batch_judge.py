@@ -23,7 +23,8 @@ from django.test import Client
 
 from bachsurvey.generation import batch_judge, batches, jobs
 from bachsurvey.models import Answer, Assignment, Batch, Participant, Question
-from tests.bachsurvey.research.data import clopper_pearson
+from bachsurvey.research import machine
+from tests.bachsurvey.research.data import Seeded, clopper_pearson, expected_cell
 
 pytestmark = pytest.mark.django_db
 
@@ -159,3 +160,45 @@ def test_the_pages_say_when_there_is_no_verdict_or_answer(
     question = batch_question(few)
     page = admin_client.get(f"/admin/bachsurvey/question/{question.pk}/review/").content.decode()
     assert "2 pairs: fewer than 5 pairs: too few to judge" in page
+
+
+# --- the dashboard: machine vs people per category ------------------------------------------------
+
+
+def test_the_judge_is_pooled_per_category() -> None:
+    judged = [
+        ("ATB", ATB_81),
+        ("ATB", {"accuracy": 0.5, "interval": [0.3, 0.7], "n": 40, "right": 20}),
+        ("ATB", {"accuracy": None, "n": 6, "pairs": 3, "reason": batch_judge.TOO_FEW}),
+        ("ATB", None),  # a batch done before the judge existed
+        ("S", {"accuracy": 0.9, "interval": [0.6, 1.0], "n": 10, "right": 9}),
+    ]
+    pooled = machine.pooled(judged)
+    assert list(pooled) == ["S", "A", "T", "B", "AT", "ATB", "SATB"]
+    atb = pooled["ATB"]
+    assert (atb["right"], atb["n"], atb["batches"]) == (77, 110, 2) and atb["accuracy"] == 0.7
+    assert atb["interval"] == pytest.approx(clopper_pearson(77, 110))
+    assert pooled["S"]["interval"] == pytest.approx(clopper_pearson(9, 10))
+    assert pooled["SATB"] == {"n": 0, "right": 0, "accuracy": None, "interval": None,
+                              "batches": 0}  # fmt: skip
+
+
+def test_the_dashboard_sets_the_judge_beside_the_listeners(
+    seeded: Seeded, client: Client, researcher: Any, batch_question: Callable[..., Question]
+) -> None:
+    judges = [ATB_81, {"accuracy": 0.5, "interval": [0.3, 0.7], "n": 40, "right": 20}]
+    for judge in judges:
+        batch_question(batch_of(judge=judge))
+    batch_question(batch_of(Batch.Status.FAILED, judge=ATB_81))  # not done: left out
+    batch_of(judge=ATB_81)  # no questions: left out
+    client.force_login(researcher)
+    html = client.get("/research/").content.decode()
+    row = html[html.index('id="machine-ATB"') :].split("</tr>")[0]
+    low, high = clopper_pearson(77, 110)
+    assert f'70.0% <span class="n">(95% {low:.2f}–{high:.2f}, n 110, 2 batches)' in row
+    people = expected_cell([a for a in seeded.answers if a["category"] == "ATB"])
+    low, high = people["clopper_pearson"]
+    figures = f"(95% {low:.2f}–{high:.2f}, n {people['n']})"
+    assert f'{100 * people["accuracy"]:.1f}% <span class="n">{figures}' in row
+    satb = html[html.index('id="machine-SATB"') :].split("</tr>")[0]
+    assert '<td class="judge">—</td>' in satb
