@@ -13,12 +13,14 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from bachsurvey.generation import audit, jobs, review
 from bachsurvey.models import Batch, Chorale, Clip, GridRun, Question
+from bachsurvey.research import machine
 
 BATCH_PARAMETERS = [
     "mode",
@@ -69,7 +71,8 @@ class BatchAdmin(admin.ModelAdmin):
     def get_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
         if obj is None:
             return BATCH_PARAMETERS
-        return ["name", *BATCH_PARAMETERS, *BATCH_PROGRESS, "chunks", "started_at", "finished_at"]
+        return ["name", *BATCH_PARAMETERS, *BATCH_PROGRESS, "chunks", "started_at", "finished_at",
+                "machine_vs_people"]  # fmt: skip
 
     def get_readonly_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
         return [] if obj is None else self.get_fields(request, obj)
@@ -88,6 +91,15 @@ class BatchAdmin(admin.ModelAdmin):
     @admin.display(description="error")
     def short_error(self, batch: Batch) -> str:
         return batch.error[:120]
+
+    @admin.display(description="machine vs people")
+    def machine_vs_people(self, batch: Batch) -> str:
+        figures = machine_vs_people(batch)
+        if figures is None:
+            return "—"
+        return render_to_string(
+            "admin/bachsurvey/batch/machine_vs_people.html", {"figures": figures}
+        )
 
     @admin.display(description="questions")
     def review(self, batch: Batch) -> str:
@@ -195,7 +207,7 @@ class QuestionAdmin(admin.ModelAdmin):
     def review_view(self, request: HttpRequest, question_id: str) -> HttpResponse:
         """Both clips side by side, their scores, the style report; approve or reject."""
         question = get_object_or_404(
-            Question.objects.select_related("clip_real__chorale", "clip_generated__chorale"),
+            Question.objects.select_related("clip_real__chorale", "clip_generated__chorale__batch"),
             pk=question_id,
         )
         if not self.has_change_permission(request, question):
@@ -209,6 +221,7 @@ class QuestionAdmin(admin.ModelAdmin):
             "question": question,
             "style": style_rows(question.clip_generated.chorale.style or {}),
             "reviewable": Question.objects.filter(review.reviewable(), pk=question.pk).exists(),
+            "machine_vs_people": machine_vs_people(question.clip_generated.chorale.batch),
         }
         return TemplateResponse(request, "admin/bachsurvey/question/review.html", context)
 
@@ -227,6 +240,14 @@ class QuestionAdmin(admin.ModelAdmin):
         following = review.next_draft(question)
         target = following.pk if following is not None else question.pk
         return HttpResponseRedirect(reverse("admin:bachsurvey_question_review", args=[target]))
+
+
+def machine_vs_people(batch: Batch | None) -> dict | None:
+    """The machine judge on a generation batch's pairs (Batch.judge, stored when it was done)
+    beside the listeners on its questions; None for no batch or a fixture batch."""
+    if batch is None or not batch.is_generated:
+        return None
+    return {"batch": batch, "judge": batch.judge, "listeners": machine.batch_listeners(batch)}
 
 
 def style_rows(report: dict) -> list[dict]:

@@ -28,7 +28,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bachsurvey.generation import music, pieces, validity
+from bachsurvey.generation import batch_judge, music, pieces, validity
 from bachsurvey.models import Batch, Chorale, Question
 
 if TYPE_CHECKING:  # composer.sample loads torch: only when a batch runs
@@ -62,6 +62,8 @@ def run_batch(batch_id: int) -> Batch | None:
     except Exception as error:
         logger.exception("batch %s failed", batch.pk)
         return _finish(batch, Batch.Status.FAILED, f"{type(error).__name__}: {error}")
+    _progress(batch, "judging its pairs")
+    batch_judge.store(batch)  # before it is done: a done batch has its verdict (never raises)
     return _finish(batch, Batch.Status.DONE)
 
 
@@ -294,4 +296,5 @@ def summary(batch: Batch) -> dict[str, Any]:
         "rejected": batch.rejected,
         "questions": Question.objects.filter(clip_generated__chorale__batch=batch).count(),
         "error": batch.error or None,
+        "judge": batch.judge,
     }

@@ -284,6 +284,41 @@ def measure_audio(path: Path) -> dict[str, float]:
     }
 
 
+# --- the machine judge (composer.judge) ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """Frames ``start .. end-1`` of a token stream: one side of a question, as it is heard."""
+
+    tokens: list[str]
+    start: int
+    end: int
+
+
+def judge_pairs(pairs: Sequence[tuple[Excerpt, Excerpt]], paired: bool, seed: int = 0) -> dict:
+    """composer.judge's verdict on (Bach, generated) pairs: accuracy, interval, n (excerpts
+    judged), right, tells. ``paired``: each generated excerpt re-writes the Bach one beside it
+    (a harmonization), so both halves of a pair fall in one fold. Both sides are taken in C
+    major / A minor, untransposed, as the batches store them. ValueError with too few pairs."""
+    from composer.encoding import tokens_to_chorale
+    from composer.judge.verdict import judge
+    from composer.pairing import window_chorale
+
+    whole: dict[tuple[str, ...], Any] = {}
+
+    def cut(excerpt: Excerpt) -> Any:
+        key = tuple(excerpt.tokens)
+        if key not in whole:  # windows of one real chorale face several pieces
+            whole[key] = tokens_to_chorale(excerpt.tokens)
+        return window_chorale(whole[key], excerpt.start, excerpt.end)
+
+    bach = [cut(real) for real, _ in pairs]
+    network = [cut(generated) for _, generated in pairs]
+    verdict = judge(bach, network, seed=seed, paired=paired)
+    return {**verdict.as_dict(), "right": round(verdict.accuracy * verdict.n)}
+
+
 # --- rendering -----------------------------------------------------------------------------------
 
 

@@ -106,6 +106,11 @@ class Batch(models.Model):
         null=True, blank=True, help_text="pieces sampled per pass, fixed at the first run"
     )
     chunks = models.JSONField(default=dict, blank=True, help_text="per pass: drawn, rejected")
+    # The machine judge on the batch's own pairs (bachsurvey.generation.batch_judge), stored when
+    # the batch is done: accuracy, interval, n, right, tells; or accuracy null and a reason.
+    judge = models.JSONField(
+        null=True, blank=True, help_text="the machine judge's verdict on this batch's pairs"
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from bachsurvey.quiz import session
-from bachsurvey.research import plots, records, role
+from bachsurvey.research import machine, plots, records, role
 from bachsurvey.research.serializers import ExclusionQuery
 from bachsurvey.research.stats import ALL, BACHBOT_2016, CATEGORIES, EXCLUSION_RULES, EXPERIENCES
 
@@ -81,5 +81,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "bachbot": BACHBOT_2016,
         "bachbot_table": _bachbot_table(),
         "plots": plots.dashboard_plots(result, kept),
+        "machine": machine.machine_vs_people(result["cells"]),
     }
     return render(request, "research/dashboard.html", context)

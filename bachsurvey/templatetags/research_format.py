@@ -33,6 +33,14 @@ def interval(value: Sequence[float] | None) -> str:
 
 
 @register.filter
+def unit_interval(value: Sequence[float] | None) -> str:
+    """[0.7012, 0.8954] -> "0.70–0.90"."""
+    if not value:
+        return DASH
+    return f"{value[0]:.2f}–{value[1]:.2f}"
+
+
+@register.filter
 def pvalue(value: float | None) -> str:
     if value is None:
         return DASH

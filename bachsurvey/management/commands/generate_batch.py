@@ -5,9 +5,11 @@
     python manage.py generate_batch --retry 12 --wait
 
 With --wait it draws a progress bar (on stderr, from the batch's status row) and prints exactly
-one JSON line on stdout: {"batch", "status", "chorales", "rejected", "questions", "error"}; the
-exit status is non-zero unless the batch is done. Without a broker (CELERY_BROKER_URL unset) the
-task runs in this process before the command returns.
+one JSON line on stdout: {"batch", "status", "chorales", "rejected", "questions", "error",
+"judge"} (judge: the machine judge's verdict on the batch's pairs, see
+bachsurvey.generation.batch_judge); the exit status is non-zero unless the batch is done.
+Without a broker (CELERY_BROKER_URL unset) the task runs in this process before the command
+returns.
 """
 
 from __future__ import annotations
