@@ -9,8 +9,9 @@ tokens, both in C major / A minor (the judge's "bass ends on the tonic" feature 
 both sides; the pair's random transposition is left out). A harmonization re-writes the Bach
 excerpt beside it, so its pairs are judged paired (kept in one fold); free pieces are not.
 
-The verdict is ``{"accuracy", "interval", "n", "right", "tells", "pairs"}`` (n: excerpts judged,
-both sides), or with too few pairs, or when the judge fails, ``{"accuracy": None, "n", "pairs",
+The verdict is ``{"accuracy", "interval", "n", "right", "judge", "judges", "tells", "pairs"}``
+(n: excerpts judged, both sides; judge: the best of composer's judges, judges: each one's
+accuracy), or with too few pairs, or when the judge fails, ``{"accuracy": None, "n", "pairs",
 "reason"}``. A judge that fails never fails its batch.
 """
 

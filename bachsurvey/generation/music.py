@@ -99,6 +99,7 @@ def sample_valid(
     ``vet``, when given, may reject it with a reason (a free piece with no Bach phrase of its
     length to face).
     """
+    from composer.decoding import DEFAULT_DECODING
     from composer.sample import TooFewValid, draw_valid
 
     def rule(tokens: list[str]) -> str | None:
@@ -116,9 +117,24 @@ def sample_valid(
             round_size=lambda missing: min(width, max(2 * missing, MIN_DRAW)),
             max_rounds=max_rounds,
             rule=rule,
+            decoding=DEFAULT_DECODING,  # what decoding_record records
         )
     except TooFewValid as error:
         raise GenerationError(str(error)) from error
+
+
+def decoding_record(free: bool, temperature: float, method: str, beam_width: int) -> dict:
+    """How a batch's pieces are decoded, rule set included: what each generated chorale stores.
+
+    Free pieces use composer's default decoding (sample_valid) at the batch's temperature;
+    harmonizations the batch's search with composer's default constraints.
+    """
+    from composer.decoding import DEFAULT_DECODING
+    from composer.voice_leading import RULES
+
+    if free:
+        return DEFAULT_DECODING.record(temperature)
+    return {"method": method, "beam_width": beam_width, "rules": dict(RULES)}
 
 
 def harmonize_tokens(
@@ -316,7 +332,7 @@ def judge_pairs(pairs: Sequence[tuple[Excerpt, Excerpt]], paired: bool, seed: in
     bach = [cut(real) for real, _ in pairs]
     network = [cut(generated) for _, generated in pairs]
     verdict = judge(bach, network, seed=seed, paired=paired)
-    return {**verdict.as_dict(), "right": round(verdict.accuracy * verdict.n)}
+    return verdict.as_dict()
 
 
 # --- rendering -----------------------------------------------------------------------------------

@@ -135,6 +135,12 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
                     temperature=batch.temperature if batch.mode == Batch.Mode.FREE else None,
                     seed=batch.seed,
                     note=piece.note,
+                    decoding=music.decoding_record(
+                        batch.mode == Batch.Mode.FREE,
+                        batch.temperature,
+                        batch.method,
+                        batch.beam_width,
+                    ),
                     style=report,
                 ),
             }

@@ -167,6 +167,11 @@ class Chorale(models.Model):
     style = models.JSONField(
         null=True, blank=True, help_text="composer.style report, with Bach's own rates"
     )
+    decoding = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="how it was decoded: sampling settings or search, and the voice-leading rules",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

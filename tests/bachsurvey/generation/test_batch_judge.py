@@ -22,13 +22,13 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from bachsurvey.generation import batch_judge, batches, jobs
-from bachsurvey.models import Answer, Assignment, Batch, Participant, Question
+from bachsurvey.models import Answer, Assignment, Batch, Chorale, Participant, Question
 from bachsurvey.research import machine
 from tests.bachsurvey.research.data import Seeded, clopper_pearson, expected_cell
 
 pytestmark = pytest.mark.django_db
 
-VERDICT_KEYS = {"accuracy", "interval", "n", "right", "tells", "pairs"}
+VERDICT_KEYS = {"accuracy", "interval", "n", "right", "judge", "judges", "tells", "pairs"}
 ATB_81 = {"accuracy": 0.8143, "interval": [0.7016, 0.8976], "n": 70, "right": 57, "pairs": 35,
           "tells": ["more S large leaps than Bach", "fewer B rests than Bach"]}  # fmt: skip
 
@@ -90,6 +90,10 @@ def test_a_done_batch_carries_its_judge_into_the_summary(media_root: Path) -> No
     assert 0 <= low <= verdict["accuracy"] <= high <= 1
     assert len(verdict["tells"]) == 5 and all(t.endswith(" than Bach") for t in verdict["tells"])
     assert batches.summary(batch)["judge"] == verdict == Batch.objects.get(pk=batch.pk).judge
+    # Each piece records how it was decoded, the voice-leading rules included.
+    for chorale in Chorale.objects.filter(batch=batch):
+        assert chorale.decoding["method"] == "greedy"
+        assert chorale.decoding["rules"]["parallel_fifths"] == "forbidden"
     # Judging again gives the same verdict: the folds are seeded by the batch.
     assert judge_command(str(batch.pk)) == [{"batch": batch.pk, "judge": verdict}]
 

@@ -71,6 +71,9 @@ def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None
     generated = Chorale.objects.filter(batch=batch)
     assert sorted(generated.values_list("index", flat=True)) == [0, 1, 2, 3]
     assert all(100 <= c.frames <= 400 and c.temperature == 0.8 for c in generated)
+    for chorale in generated:  # the sampling settings and rule set each piece was drawn with
+        assert chorale.decoding["temperature"] == 0.8 and chorale.decoding["voice_leading"]
+        assert chorale.decoding["rules"]["parallel_octaves"] == "forbidden"
     for question in Question.objects.filter(clip_generated__chorale__batch=batch):
         real, mine = question.clip_real, question.clip_generated
         bach, piece = tokens_to_chorale(real.chorale.tokens), tokens_to_chorale(mine.chorale.tokens)
