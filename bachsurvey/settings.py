@@ -15,6 +15,7 @@ from bachsurvey.env import (
     env_list,
     env_str,
 )
+from bachsurvey.observability import admins_from, logging_config
 from composer.paths import DEFAULT_COMPOSER, DEFAULT_HARMONIZER, shipped
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so that every reply and every log line of the request carries its id.
+    "bachsurvey.observability.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as WhiteNoise asks, so static files skip the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -68,6 +71,18 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "bachsurvey.urls"
+
+# --- Logging: structured lines with request ids, 500s with tracebacks (bachsurvey.observability)
+ADMINS = admins_from(env_str("DJANGO_ADMINS"))
+SERVER_EMAIL = env_str("DJANGO_SERVER_EMAIL", "bachsurvey@localhost")
+EMAIL_HOST = env_str("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+_LOG_FORMAT = env_str("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
+if _LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be json or text, got {_LOG_FORMAT!r}")
+LOGGING = logging_config(
+    _LOG_FORMAT == "json", env_str("DJANGO_LOG_LEVEL", "INFO"), mail_admins=bool(ADMINS)
+)
 WSGI_APPLICATION = "bachsurvey.wsgi.application"
 
 TEMPLATES = [

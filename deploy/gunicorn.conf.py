@@ -9,7 +9,7 @@ variable), or on the command line after `-c` (gunicorn's own flags win over this
 | WEB_CONCURRENCY | CPUs + 1 | worker processes |
 | GUNICORN_THREADS | 4 | threads per worker (1: the sync worker, else gthread) |
 | GUNICORN_TIMEOUT | 30 | seconds a request may take before its worker is restarted |
-| GUNICORN_ACCESS_LOG | off | a path, or `-` for stdout; off by default (see below) |
+| GUNICORN_ACCESS_LOG | `-` | `-` for stdout (the default), a path, or `off` (see below) |
 | GUNICORN_MAX_REQUESTS | 20000 | requests before a worker is replaced (with jitter), 0: never |
 | GUNICORN_LOG_LEVEL | info | the error log's level |
 | GUNICORN_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-* headers are trusted |
@@ -85,9 +85,12 @@ keepalive = 5  # seconds an idle keep-alive connection stays open (gthread; sync
 max_requests = env_int("GUNICORN_MAX_REQUESTS", 20_000, minimum=0)
 max_requests_jitter = max_requests // 10
 
-# The access log is off by default: the worker would format and write a line in every request,
-# and the load balancer or proxy in front keeps one anyway. Errors always go to stderr.
-accesslog = env_str("GUNICORN_ACCESS_LOG")
+# The access log goes to stdout, one line a request with its status, size, time and the request
+# id Django sends back (the id nginx gave it: the same one in Django's log lines for the request).
+# GUNICORN_ACCESS_LOG=off turns it off, or names a file. Errors always go to stderr.
+_access = env_str("GUNICORN_ACCESS_LOG", "-")
+accesslog = None if _access == "off" else _access
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-id}o)s'
 errorlog = "-"
 loglevel = env_str("GUNICORN_LOG_LEVEL", "info")
 

@@ -11,6 +11,7 @@ answers both ways.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,8 +27,9 @@ from tests.bachsurvey.live_site import Browser, free_port, gunicorn, nginx, site
 # gunicorn runs in other processes, which cannot open SQLite's in-memory test database.
 pytestmark = needs_postgresql("gunicorn's processes share the test database")
 
-# Headers whose values differ between two answers of the same kind for reasons of their own.
-VARYING = {"Date", "Content-Length", "Content-Range"}
+# Headers whose values differ between two answers of the same kind for reasons of their own
+# (X-Request-ID: a fresh random id per request, bachsurvey.observability).
+VARYING = {"Date", "Content-Length", "Content-Range", "X-Request-ID"}
 
 
 @pytest.fixture(params=["shared cache", "no shared cache"])
@@ -134,3 +136,16 @@ def test_the_bytes_sent_reach_the_answer(site: str, media_root: Path) -> None:
     served = Answer.objects.get(assignment__participant_id=data["id"]).served
     size_b = len(clip_file(media_root, data["id"], question["id"], "B"))
     assert served["A"] == 1.0 and served["B"] == pytest.approx(100 / size_b, abs=0.01)
+
+
+def test_one_request_id_from_nginx_to_the_reply_and_the_access_log(
+    site: str, tmp_path: Path
+) -> None:
+    status, headers, _ = Browser(site).request("GET", "/")
+    request_id = headers["X-Request-ID"]
+    assert status == 200 and len(request_id) == 32  # nginx's $request_id: 32 hex digits
+    log = tmp_path / "gunicorn.log"
+    deadline = time.monotonic() + 5  # gunicorn writes the line once the reply has gone out
+    while f"request_id={request_id}" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert f"request_id={request_id}" in log.read_text()
