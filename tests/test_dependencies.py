@@ -83,4 +83,3 @@ def test_the_web_requirements_agree_with_requirements_and_leave_out_the_heavy_on
     assert not set(web) & NOT_ON_WEB, sorted(set(web) & NOT_ON_WEB)
     for needed in ("django", "gunicorn", "psycopg", "celery", "redis", "whitenoise"):
         assert needed in web, needed
-
