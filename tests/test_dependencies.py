@@ -17,7 +17,7 @@ WEB = REPO / "deploy" / "requirements-web.txt"
 # Never on a web server: the model, the test, browser, lint and benchmark tools.
 NOT_ON_WEB = {
     "torch", "pytest", "pytest-django", "playwright", "ruff", "grimp", "pre-commit", "aiohttp",
-    "schemathesis", "hypothesis", "requests", "pyyaml", "pandas", "verovio", "tqdm",
+    "schemathesis", "hypothesis", "verovio", "tqdm",
 }  # fmt: skip
 _PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==(\S+)$")
 
