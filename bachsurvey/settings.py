@@ -60,6 +60,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as WhiteNoise asks, so static files skip the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # CSP on every HTML page, Cache-Control: no-store on the API (bachsurvey.security_headers);
+    # outside the rest, so that it sees every page they answer (403s, 404s, 503s) too.
+    "bachsurvey.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
+from bachsurvey import readiness
 from bachsurvey.login_throttle import (
     ThrottledAdminAuthenticationForm,
     ThrottledAuthenticationForm,
@@ -24,6 +25,8 @@ handler404 = "bachsurvey.quiz.api.not_found"
 urlpatterns = [
     path("", views.quiz, name="quiz"),
     path("healthz", views.healthz, name="healthz"),
+    # Readiness: database, cache, broker (when set) and media, each tried (bachsurvey.readiness).
+    path("readyz", readiness.readyz, name="readyz"),
     # Before the admin's own URLs, so that its login page answers 429 while locked out.
     path("admin/login/", refuse_locked_out(admin.site.login)),
     path("admin/", admin.site.urls),

@@ -32,6 +32,9 @@ LINE = "#d9d1c3"
 SIZE = (6.4, 3.4)  # inches
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _ID = re.compile(r'(\bid="|href="#|url\(#)([^"#)]+)')
+_STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
+# matplotlib's one stylesheet: the page's CSP allows no inline <style>, so the root says it.
+_STYLE_ELEMENT = '<style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>'
 RC = {
     "font.size": 10,
     "axes.edgecolor": MUTED,
@@ -62,8 +65,22 @@ def svg(fig: Figure, *, title: str, salt: str) -> str:
     text = _ID.sub(lambda m: f"{m.group(1)}{salt}-{m.group(2)}", text)
     opening = text.index(">") + 1
     label = escape(title)
-    head = text[:opening].replace("<svg ", f'<svg role="img" aria-label="{label}" ', 1)
-    return head + _METADATA.sub("", text[opening:])  # matplotlib writes <title> itself
+    root = f'<svg role="img" aria-label="{label}" stroke-linejoin="round" stroke-linecap="butt" '
+    head = text[:opening].replace("<svg ", root, 1)
+    body = _METADATA.sub("", text[opening:]).replace(_STYLE_ELEMENT, "")  # keeps its <title>
+    return _presentation_attributes(head + body)
+
+
+def _presentation_attributes(text: str) -> str:
+    """``style="fill: #fff; stroke-width: 0.8"`` as ``fill="#fff" stroke-width="0.8"``: the
+    dashboard's CSP allows no inline style, and every property matplotlib writes (fill, stroke,
+    opacity, font-size, font-family, text-anchor...) is also an SVG presentation attribute."""
+
+    def attributes(match: re.Match[str]) -> str:
+        declarations = (part.split(":", 1) for part in match.group(1).split(";") if ":" in part)
+        return "".join(f' {name.strip()}="{value.strip()}"' for name, value in declarations)
+
+    return _STYLE_ATTRIBUTE.sub(attributes, text)
 
 
 def png(fig: Figure, dpi: int = 144) -> bytes:

@@ -1,0 +1,56 @@
+"""The quiz works under its Content-Security-Policy: a question taken in chromium, and not one
+violation reported (issue 19, item 5)."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import ConsoleMessage, Page, expect
+
+from bachsurvey.security_headers import CONTENT_SECURITY_POLICY
+from tests.browser.quiz_steps import answer_current, consent_and_background
+
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("short_quiz")]
+
+# Every violation the page sees, also those that the console would only summarise.
+LISTEN = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(event.violatedDirective + " " + event.blockedURI);
+});
+"""
+
+
+def watch(page: Page) -> list[str]:
+    messages: list[str] = []
+
+    def note(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            messages.append(message.text)
+
+    page.on("console", note)
+    page.add_init_script(LISTEN)
+    return messages
+
+
+def test_a_question_is_taken_under_the_policy_with_no_violation(page: Page) -> None:
+    console = watch(page)
+    response = page.goto("/")
+    assert response is not None
+    assert response.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+    consent_and_background(page)
+    answer_current(page, 1, "A")
+    for label in ("A", "B"):  # the scores, served by the site, are shown after the answer
+        expect(page.locator(f"#score-{label} img")).to_have_js_property("complete", True)
+        assert page.locator(f"#score-{label} img").evaluate("img => img.naturalWidth") > 0
+    page.get_by_role("button", name="Next question").click()
+    expect(page.locator("#question-title")).to_have_text("Question 2 of 5")
+    assert page.evaluate("window.cspViolations") == []
+    assert console == []
+
+
+def test_the_admin_login_works_under_the_policy(page: Page) -> None:
+    console = watch(page)
+    page.goto("/admin/login/")
+    expect(page.locator("#id_username")).to_be_visible()
+    assert page.evaluate("window.cspViolations") == []
+    assert console == []
