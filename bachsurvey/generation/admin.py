@@ -7,6 +7,8 @@ Only approved questions go live, and a question of a batch that is not done cann
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,7 @@ from django.utils.html import format_html
 
 from bachsurvey.generation import audit, jobs, review
 from bachsurvey.models import Batch, Chorale, Clip, GridRun, Question
+from bachsurvey.quiz import health
 from bachsurvey.research import machine
 
 BATCH_PARAMETERS = [
@@ -197,12 +200,50 @@ class QuestionAdmin(admin.ModelAdmin):
             self.message_user(request, line, messages.WARNING)
 
     @admin.action(description="Reject")
-    def reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        self.message_user(request, f"{review.reject(queryset)} rejected.")
+    def reject(self, request: HttpRequest, queryset: QuerySet[Question]) -> HttpResponse | None:
+        return self._off_quiz(request, queryset, "rejected", review.reject)
 
     @admin.action(description="Take off the quiz (keeps answers)")
-    def take_off_quiz(self, request: HttpRequest, queryset: QuerySet[Question]) -> None:
-        queryset.update(live=False)
+    def take_off_quiz(
+        self, request: HttpRequest, queryset: QuerySet[Question]
+    ) -> HttpResponse | None:
+        return self._off_quiz(
+            request, queryset, "taken off the quiz", lambda chosen: chosen.update(live=False)
+        )
+
+    def _off_quiz(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[Question],
+        what: str,
+        apply: Callable[[QuerySet[Question]], int],
+    ) -> HttpResponse | None:
+        """Ask first, showing what stays live per category; refuse to leave a pool that cannot
+        build a quiz unless the override is ticked."""
+        after = health.health(without=queryset.filter(live=True).values_list("pk", flat=True))
+        if request.POST.get("confirm") != "yes":
+            context = {
+                **self.admin_site.each_context(request),
+                "opts": self.model._meta,
+                "title": f"{queryset.count()} questions to be {what}",
+                "questions": queryset,
+                "what": what,
+                "action": request.POST.get("action", ""),
+                "before": health.health(),
+                "after": after,
+            }
+            return TemplateResponse(request, "admin/bachsurvey/question/off_quiz.html", context)
+        if not after.can_build_quiz and request.POST.get("override") != "yes":
+            self.message_user(
+                request,
+                f"Nothing changed: without them the pool would be {after.describe()}, and every "
+                "new participant would be told to come back later. Tick the override to do it.",
+                messages.ERROR,
+            )
+            return None
+        count = apply(queryset)
+        self.message_user(request, f"{count} {what}. Live now: {health.health().describe()}.")
+        return None
 
     def review_view(self, request: HttpRequest, question_id: str) -> HttpResponse:
         """Both clips side by side, their scores, the style report; approve or reject."""

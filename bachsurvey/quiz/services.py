@@ -76,8 +76,14 @@ class OutOfOrder(SurveyError):
 
 def draw_questions(rng: random.Random) -> list[Drawable]:
     """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
+    return draw_from(sql.live_questions(), rng)
+
+
+def draw_from(pool: list[Drawable], rng: random.Random) -> list[Drawable]:
+    """Five questions of ``pool`` per SLOTS (see draw_questions); NotEnoughQuestions if it
+    cannot fill a quiz."""
     by_category: dict[str, list[Drawable]] = {}
-    for question in sql.live_questions():  # a fixed order, so a seeded rng draws reproducibly
+    for question in pool:  # a fixed order, so a seeded rng draws reproducibly
         by_category.setdefault(question.category, []).append(question)
     for _ in range(DRAW_TRIES):
         chosen: list[Drawable] = []
