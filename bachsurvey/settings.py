@@ -178,13 +178,22 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# No HTTP Basic anywhere (DRF's default had it): a password sent with any API request would be a
+# login that bypasses the lockout. The API takes the session (logins go through the two login
+# pages) and researchers' tokens, whose wrong guesses count toward the lockout too.
+_SESSION = "rest_framework.authentication.SessionAuthentication"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "bachsurvey.login_throttle.LockoutTokenAuthentication",
+        _SESSION,
+    ],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bach or Bot API",
     "DESCRIPTION": "The listening test: can you tell Bach from a machine?",
     "VERSION": "0.1.0",
+    "SERVE_AUTHENTICATION": [_SESSION],
 }
 
 # --- Hostile input: rate limits, login lockout, request size (README, "Hostile input") ---
