@@ -54,6 +54,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Headers no server sends (a NUL, a lone surrogate) answer 400 before anything reads them.
+    "bachsurvey.hostile_headers.HostileHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as WhiteNoise asks, so static files skip the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -188,6 +190,9 @@ REST_FRAMEWORK = {
         "bachsurvey.login_throttle.LockoutTokenAuthentication",
         _SESSION,
     ],
+    # JSON only, refusing what Python's parser takes but the database or DRF's own error reply
+    # cannot: lone surrogates, NUL, non-finite and absurdly long numbers (bachsurvey.quiz.parsers).
+    "DEFAULT_PARSER_CLASSES": ["bachsurvey.quiz.parsers.SafeJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bach or Bot API",
