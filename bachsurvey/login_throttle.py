@@ -1,6 +1,8 @@
 """Failed logins counted per client address; past a limit the address is locked out a while.
 
-Both login pages (the admin's and the researchers' /accounts/login/) use these forms. After
+Both login pages (the admin's and the researchers' /accounts/login/) use these forms, and the
+API's token authentication (LockoutTokenAuthentication; the API takes no passwords: no HTTP
+Basic, see settings.REST_FRAMEWORK) counts a wrong token the same way. After
 settings.LOGIN_FAILURE_LIMIT failures from one address, every login from it is refused, a right
 password too (else a guesser would still learn when it guessed right), until
 settings.LOGIN_LOCKOUT_SECONDS after its first counted failure. The page says so, with HTTP 429
@@ -27,6 +29,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from redis.exceptions import RedisError
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, Throttled
+from rest_framework.request import Request
 
 from bachsurvey.client import client_address
 
@@ -78,6 +83,13 @@ def _minutes(seconds: int) -> str:
     return f"{minutes} minute{'s' if minutes != 1 else ''}"
 
 
+def _refusal(seconds: int) -> str:
+    return (
+        "Too many failed logins from your address. Logins from it are refused for "
+        f"{_minutes(seconds)}; please try again then."
+    )
+
+
 class LockoutMixin:
     """For an AuthenticationForm: refuse a locked-out address, count each failed login."""
 
@@ -88,11 +100,7 @@ class LockoutMixin:
         address = client_address(self.request) if self.request is not None else "unknown"
         self.locked_out_for = locked_for(address)
         if self.locked_out_for is not None:
-            raise forms.ValidationError(
-                "Too many failed logins from your address. Logins from it are refused for "
-                f"{_minutes(self.locked_out_for)}; please try again then.",
-                code=LOCKED_OUT,
-            )
+            raise forms.ValidationError(_refusal(self.locked_out_for), code=LOCKED_OUT)
         try:
             return super().clean()  # type: ignore[misc]
         except forms.ValidationError:
@@ -122,3 +130,21 @@ def refuse_locked_out(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         return response
 
     return wrapped
+
+
+class LockoutTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token …`` under the same lockout: a locked-out address is refused (429
+    with Retry-After), a right token too, and each wrong token counts as a failed login."""
+
+    def authenticate(self, request: Request):  # type: ignore[no-untyped-def]
+        if not request.META.get("HTTP_AUTHORIZATION", "").lstrip().lower().startswith("token"):
+            return None  # no token offered: nothing to count
+        address = client_address(request._request)
+        seconds = locked_for(address)
+        if seconds is not None:
+            raise Throttled(seconds, _refusal(seconds))
+        try:
+            return super().authenticate(request)
+        except AuthenticationFailed:
+            record_failure(address)
+            raise

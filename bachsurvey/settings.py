@@ -57,6 +57,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so that every reply and every log line of the request carries its id.
     "bachsurvey.observability.RequestIdMiddleware",
+    # Headers no server sends (a NUL, a lone surrogate) answer 400 before anything reads them.
+    "bachsurvey.hostile_headers.HostileHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Right after SecurityMiddleware, as WhiteNoise asks, so static files skip the rest.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -196,13 +198,25 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 
+# No HTTP Basic anywhere (DRF's default had it): a password sent with any API request would be a
+# login that bypasses the lockout. The API takes the session (logins go through the two login
+# pages) and researchers' tokens, whose wrong guesses count toward the lockout too.
+_SESSION = "rest_framework.authentication.SessionAuthentication"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "bachsurvey.login_throttle.LockoutTokenAuthentication",
+        _SESSION,
+    ],
+    # JSON only, refusing what Python's parser takes but the database or DRF's own error reply
+    # cannot: lone surrogates, NUL, non-finite and absurdly long numbers (bachsurvey.quiz.parsers).
+    "DEFAULT_PARSER_CLASSES": ["bachsurvey.quiz.parsers.SafeJSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Bach or Bot API",
     "DESCRIPTION": "The listening test: can you tell Bach from a machine?",
     "VERSION": "0.1.0",
+    "SERVE_AUTHENTICATION": [_SESSION],
 }
 
 # --- Hostile input: rate limits, login lockout, request size (README, "Hostile input") ---

@@ -11,7 +11,8 @@ complete, with the headers Django would give (bachsurvey.quiz.clip_files).
 It answers only when it can decide alone and the answer is yes; everything else goes on to
 Django (views.assignment_media), which decides the same way from the database: no
 MEDIA_ACCEL_REDIRECT or no shared cache, another method, a score, a token it cannot read, a
-session without the clip, a range outside the file, an expired URL, a cache that fails.
+session without the clip, a range outside the file, an expired URL, a cache that fails, a header
+that no server sends (bachsurvey.hostile_headers).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 from django.conf import settings
 from django.http.cookie import parse_cookie
 
+from bachsurvey.hostile_headers import unreadable_header
 from bachsurvey.quiz import clip_files, clip_urls
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -33,7 +35,7 @@ def decide(environ: dict[str, Any]) -> list[tuple[str, str]] | None:
     if not settings.MEDIA_ACCEL_REDIRECT or environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
         return None
     path = environ.get("PATH_INFO", "")
-    if not path.startswith(clip_urls.URL_PREFIX):
+    if not path.startswith(clip_urls.URL_PREFIX) or unreadable_header(environ) is not None:
         return None
     grant = clip_urls.read_token(path[len(clip_urls.URL_PREFIX) :])
     session_key = parse_cookie(environ.get("HTTP_COOKIE", "")).get(settings.SESSION_COOKIE_NAME)

@@ -1,7 +1,8 @@
 """The researchers' API: the statistics as JSON, per-item figures, and the answer exports.
 
 Only members of the "researcher" group get in, by API token (``Authorization: Token …``, made
-by ``create_researcher``) or by their logged-in session (the dashboard's export links).
+by ``create_researcher``; wrong tokens count toward the login lockout) or by their logged-in
+session (the dashboard's export links); never by password (no HTTP Basic).
 Anonymous requests get 401; a logged-in non-researcher, or a quiz participant's session, 403.
 """
 
@@ -11,7 +12,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.parsers import BaseParser
@@ -21,6 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from bachsurvey.login_throttle import LockoutTokenAuthentication
 from bachsurvey.quiz import session
 from bachsurvey.research import exports, records, role
 from bachsurvey.research.serializers import (
@@ -69,7 +71,7 @@ class ExportNegotiation(BaseContentNegotiation):
 
 
 class ResearcherApi(APIView):
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [LockoutTokenAuthentication, SessionAuthentication]
     permission_classes = [IsResearcher]
 
 
