@@ -85,7 +85,9 @@ class SecurityHeadersMiddleware:
                 else CONTENT_SECURITY_POLICY
             )
         if request.path.startswith("/api/"):
-            response["Cache-Control"] = NO_STORE
+            # Keep a stricter value a view set itself (the export's "private, no-store").
+            if NO_STORE not in response.get("Cache-Control", ""):
+                response["Cache-Control"] = NO_STORE
         elif html and "Cache-Control" not in response:
             response["Cache-Control"] = NO_STORE
         return response
