@@ -70,6 +70,13 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
         parser.add_argument("--limit", type=int, help="only the first N validation chorales")
         parser.add_argument(
+            "--bootstrap",
+            type=int,
+            default=0,
+            metavar="N",
+            help="95%% intervals from N bootstrap resamples of the chorales (e.g. 2000)",
+        )
+        parser.add_argument(
             "--masks", default=",".join(MASKS), help=f"comma-separated (default {','.join(MASKS)})"
         )
 
@@ -123,7 +130,11 @@ def _evaluate(
     args: argparse.Namespace, model: ChoraleLSTM | Harmonizer, vocabulary: Vocabulary
 ) -> int:
     masks = [m.strip().upper() for m in args.masks.split(",") if m.strip()]
+    if args.bootstrap < 0:
+        raise HarmonizationError(f"--bootstrap must be 0 or more, got {args.bootstrap}")
     chorales = validation_chorales(args.limit)
+    if args.bootstrap and len(chorales) < 2:
+        raise HarmonizationError("--bootstrap resamples chorales: it needs at least two")
     table = evaluate(
         model,
         vocabulary,
@@ -133,14 +144,29 @@ def _evaluate(
         args.beam_width,
         args.constraints,
         voice_leading=args.voice_leading,
+        bootstrap=args.bootstrap,
     )
     if args.json:
         print(json.dumps(table, indent=1))
         return 0
-    print(f"{'mask':<5} {'token err':>9} {'frame err':>9} {'nats/token':>10} {'Bach':>7}")
+    print(
+        f"{'mask':<5} {'token err':>19} {'frame err':>19} {'masked nats':>19} "
+        f"{'nats/token':>10} {'Bach':>7}"
+    )
     for mask, row in table.items():
+        cells = [
+            _with_interval(row, name)
+            for name in ("token_error_rate", "frame_error_rate", "masked_nats")
+        ]
         print(
-            f"{mask:<5} {row['token_error_rate']:>9.3f} {row['frame_error_rate']:>9.3f} "
+            f"{mask:<5} {cells[0]:>19} {cells[1]:>19} {cells[2]:>19} "
             f"{row['mean_logprob']:>10.4f} {row['bach_logprob']:>7.4f}"
         )
     return 0
+
+
+def _with_interval(row: dict, name: str) -> str:
+    """``0.326 (0.30–0.35)`` with a bootstrap interval, else the figure alone."""
+    interval = row.get("intervals", {}).get(name)
+    figure = f"{row[name]:.3f}"
+    return f"{figure} ({interval[0]:.3f}–{interval[1]:.3f})" if interval else figure

@@ -184,12 +184,22 @@ def _log_prob(
     bias: torch.Tensor | None = None,
 ) -> float:
     """Log-probability of the ids [n] after the first, in one pass (the one scale we report)."""
+    return float(_token_log_probs(model, ids, condition, bias).double().sum())
+
+
+def _token_log_probs(
+    model: ChoraleLSTM,
+    ids: torch.Tensor,
+    condition: torch.Tensor | None,
+    bias: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Teacher-forced log-probability of each id [n] after the first: [n-1]."""
     features = None if condition is None else condition[None, :-1]  # [1, n-1, C]
     logits, _ = model(ids[None, :-1], None, features)  # [1, n-1, V]
     if bias is not None:
         logits = logits + bias[None, :-1]
     log_probs = torch.log_softmax(logits[0], dim=-1)  # [n-1, V]
-    return float(log_probs.gather(1, ids[1:, None]).double().sum())
+    return log_probs.gather(1, ids[1:, None])[:, 0]
 
 
 def harmonize(
@@ -257,6 +267,24 @@ def stream_log_prob(
         template = torch.tensor(vocab.encode(masked), device=ids.device)
         condition, bias = _inputs(model, vocab, template, frame_layout(masked))
         return _log_prob(decoder, ids, condition, bias)
+
+
+def masked_log_prob(
+    model: ChoraleLSTM | Harmonizer,
+    vocab: Vocabulary,
+    tokens: Sequence[str],
+    masked_tokens: Sequence[str],
+) -> float:
+    """Teacher-forced log-probability of Bach's tokens in the blanked slots of ``masked_tokens``
+    only, each given Bach's own stream before it: the model's quality apart from the search."""
+    ids = torch.tensor(vocab.encode(tokens), device=next(model.parameters()).device)
+    decoder = model.decoder if isinstance(model, Harmonizer) else model
+    with _decoding(model):
+        template = torch.tensor(vocab.encode(masked_tokens), device=ids.device)
+        condition, bias = _inputs(model, vocab, template, frame_layout(masked_tokens))
+        per_token = _token_log_probs(decoder, ids, condition, bias)  # [n-1]: ids[1:]
+        blank = template[1:] == vocab.id(BLANK)  # [n-1]
+        return float(per_token[blank].double().sum())
 
 
 def _inputs(

@@ -20,6 +20,24 @@ def test_cli_eval_harmonization_prints_json(tiny_checkpoint, chorales, monkeypat
     assert set(table["B"]) >= {"token_error_rate", "frame_error_rate", "mean_logprob"}
 
 
+def test_cli_eval_harmonization_bootstrap_prints_intervals(
+    tiny_checkpoint, chorales, monkeypatch, capsys
+):
+    from composer.cli import harmonize as cli_harmonize
+
+    subset = {str(i): short(chorales[i], 16) for i in range(3)}
+    monkeypatch.setattr(cli_harmonize, "validation_chorales", lambda limit: subset)
+    argv = ["eval-harmonization", "--checkpoint", str(tiny_checkpoint), "--masks", "T"]
+    assert main([*argv, "--bootstrap", "200"]) == 0
+    row = capsys.readouterr().out.splitlines()[1]
+    assert row.startswith("T ") and row.count("–") == 3  # three figures with their intervals
+    assert main([*argv, "--bootstrap", "-1"]) == 2
+    assert "--bootstrap must be 0 or more" in capsys.readouterr().err
+    monkeypatch.setattr(cli_harmonize, "validation_chorales", lambda limit: {"x": subset["0"]})
+    assert main([*argv, "--bootstrap", "100"]) == 2
+    assert "at least two" in capsys.readouterr().err
+
+
 def test_cli_harmonize_writes_musicxml_and_midi(tiny_checkpoint, tmp_path, capsys):
     from music21 import converter
 
