@@ -1,13 +1,15 @@
-"""The address a request comes from, for rate limits and the login lockout (never stored).
+"""The address a request comes from: the one function that decides it, for the rate limits
+(bachsurvey.quiz.throttles), the login lockout (django-axes' AXES_CLIENT_IP_CALLABLE) and its
+log lines. It is never stored but in the lockout's own table, for as long as failures count.
 
-Directly exposed, it is REMOTE_ADDR. Behind a proxy (settings.BEHIND_PROXY, from
-DJANGO_BEHIND_PROXY) REMOTE_ADDR is the proxy's own, and the client's is in X-Forwarded-For. Its
-*last* entry is taken, the one our proxy wrote: the entries before it are whatever the client
-sent, so a client could pick a fresh "address" per request to dodge every limit if we believed
-the first. A proxy that replaces the header (nginx `proxy_set_header X-Forwarded-For
-$remote_addr`) writes a single entry, and first and last are the same. A last entry that is no
-IP address (10,000 digits, a NUL) cannot be our proxy's: the request reached the application
-some other way, so REMOTE_ADDR, not the header, names the client (and keys its counters).
+It is the connection's own address (REMOTE_ADDR) unless that is a trusted proxy
+(settings.TRUSTED_PROXIES, from DJANGO_TRUSTED_PROXIES; none by default). Only then is
+X-Forwarded-For read, from the right: each proxy appends the address it saw, so the right-most
+entry that is not itself a trusted proxy is the client as the last trusted hop saw it. Entries
+further left are whatever the client wrote, and a client that reaches gunicorn directly wrote
+the whole header: believing either would let it pick a fresh "address" per request and dodge
+every limit. An entry that is no IP address (10,000 digits, a NUL, a port) was not written by a
+proxy we trust, so the walk stops at the hop before it.
 """
 
 from __future__ import annotations
@@ -17,16 +19,40 @@ import ipaddress
 from django.conf import settings
 from django.http import HttpRequest
 
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+_LONGEST = 45  # characters in the longest IPv6 address (with an IPv4 tail)
 
-def client_address(request: HttpRequest) -> str:
-    remote = request.META.get("REMOTE_ADDR") or "unknown"
-    if not settings.BEHIND_PROXY:
-        return remote
-    hops = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-    hops = [hop for hop in hops if hop]
-    if not hops or len(hops[-1]) > 45:  # no IPv6 address is longer
-        return remote
+
+def _parse(text: str) -> IPAddress | None:
+    text = text.strip()
+    if not text or len(text) > _LONGEST:
+        return None
     try:
-        return str(ipaddress.ip_address(hops[-1]))
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return remote
+        return None
+    # A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; they are the IPv4 address.
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _trusted(address: IPAddress) -> bool:
+    return any(address in network for network in settings.TRUSTED_PROXIES)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The client's IP address, or None when the connection has none (a Unix socket)."""
+    remote = _parse(request.META.get("REMOTE_ADDR", ""))
+    if remote is None:
+        return None
+    client = remote
+    if _trusted(remote):
+        for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            address = _parse(hop)
+            if address is None:
+                break  # not written by a trusted proxy: the hop before it is all we know
+            client = address
+            if not _trusted(address):
+                break
+    return str(client)

@@ -5,6 +5,7 @@ variable, not surface later as a confusing error. An empty variable counts as un
 `FOO=` in a compose file or CI config falls back to the default instead of failing.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 from typing import Any
@@ -56,6 +57,25 @@ def env_list(name: str, default: str) -> list[str]:
     if not items:
         raise ImproperlyConfigured(f"{name} must list at least one value")
     return items
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def env_networks(name: str, default: str = "") -> tuple[Network, ...]:
+    """Comma-separated IP addresses or CIDR networks (``10.0.0.0/8``); empty: none."""
+    networks = []
+    for item in (_get(name) or default).split(","):
+        if not item.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item.strip()))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name} must list IP addresses or networks such as 10.0.0.0/8 (the host bits "
+                f"zero), got {item.strip()!r}"
+            ) from None
+    return tuple(networks)
 
 
 def database_from_url(url: str | None, base_dir: Path, conn_max_age: int = 60) -> dict[str, Any]:

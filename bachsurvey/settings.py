@@ -13,6 +13,7 @@ from bachsurvey.env import (
     env_bool,
     env_int,
     env_list,
+    env_networks,
     env_str,
 )
 from bachsurvey.observability import admins_from, logging_config
@@ -36,8 +37,13 @@ HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_SSL_REDIRECT = HTTPS
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000, minimum=0) if HTTPS else 0
 SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_PRELOAD = HTTPS
-if env_bool("DJANGO_BEHIND_PROXY", False):  # trust the proxy's X-Forwarded-Proto header
+# Behind a proxy: trust its X-Forwarded-Proto header (a forged one fools only the request's own
+# scheme), and, unless DJANGO_TRUSTED_PROXIES names them, the proxies on this machine.
+BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies whose X-Forwarded-For names the client (bachsurvey.client); none: nobody's is read.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES", "127.0.0.1,::1" if BEHIND_PROXY else "")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -50,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "rest_framework.authtoken",
+    "axes",
     "drf_spectacular",
     "bachsurvey",
 ]
@@ -205,7 +212,7 @@ _SESSION = "rest_framework.authentication.SessionAuthentication"
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "bachsurvey.login_throttle.LockoutTokenAuthentication",
+        "bachsurvey.logins.tokens.LockoutTokenAuthentication",
         _SESSION,
     ],
     # JSON only, refusing what Python's parser takes but the database or DRF's own error reply
@@ -230,15 +237,37 @@ SESSION_ENGINE = (
     if CACHES["default"]["BACKEND"].endswith("LocMemCache")
     else "django.contrib.sessions.backends.cached_db"
 )
-# Only behind a proxy is X-Forwarded-For trusted for the client's address (bachsurvey.client).
-BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 # New participants per client address per hour: high enough for a classroom behind one NAT.
 RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
 # Answers per participant per minute: a person who listens to both clips manages a few.
 RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
-# Failed logins (admin and researcher pages) from one address before it is locked out, and for
-# how long the failures are remembered (the lockout ends when the first failure is forgotten).
+
+# --- The login lockout: django-axes (bachsurvey.logins), on both login pages and API tokens ---
+# Failed logins for one user name from one address before that pair is locked out; for one user
+# name from all addresses together; how long a failure counts after the last one.
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=0)  # 0: off
+LOGIN_USER_FAILURE_LIMIT = env_int("LOGIN_USER_FAILURE_LIMIT", 100, minimum=0)  # 0: off
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, minimum=1)
+# Axes' backend refuses a locked-out login in any authenticate() call, before the password.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "bachsurvey.logins.handler.LockoutHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "bachsurvey.client.client_address"
+# Read from the LOGIN_* settings at each login (so tests and deployments may change them).
+AXES_FAILURE_LIMIT = "bachsurvey.logins.lockout.failure_limit"
+AXES_COOLOFF_TIME = "bachsurvey.logins.lockout.cool_off"
+# Refused logins do not count: a lockout ends a cool-off after the failure that started it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True  # the right password forgives that pair's earlier typos
+# Addresses are kept only while failures count (no log of every successful login).
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False  # bachsurvey.logins.admin shows current lockouts instead
+# No AxesMiddleware: the login forms and the token authentication answer a lockout themselves
+# (the page's own message, 429, Retry-After), and the middleware would turn the last counted
+# failure into a lockout page too.
+SILENCED_SYSTEM_CHECKS = ["axes.W002"]
 # Bodies above this are refused (Django's forms: 400; the JSON API: 413). An answer is ~250 bytes.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024

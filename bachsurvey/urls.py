@@ -5,17 +5,17 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
 from bachsurvey import readiness
-from bachsurvey.login_throttle import (
-    ThrottledAdminAuthenticationForm,
-    ThrottledAuthenticationForm,
+from bachsurvey.logins.forms import (
+    LockoutAdminAuthenticationForm,
+    LockoutAuthenticationForm,
     refuse_locked_out,
 )
 from bachsurvey.quiz import api, clip_urls, views
 from bachsurvey.research import api as research_api
 from bachsurvey.research import views as research_views
 
-# Both login pages lock out an address after repeated failures (bachsurvey.login_throttle).
-admin.site.login_form = ThrottledAdminAuthenticationForm
+# Both login pages lock out a user name at an address after repeated failures (bachsurvey.logins).
+admin.site.login_form = LockoutAdminAuthenticationForm
 
 # A database error outside a view (e.g. saving the session) is a 503 too, not a 500.
 handler500 = "bachsurvey.db_outage.server_error"
@@ -58,7 +58,7 @@ urlpatterns = [
         refuse_locked_out(
             auth_views.LoginView.as_view(
                 template_name="research/login.html",
-                authentication_form=ThrottledAuthenticationForm,
+                authentication_form=LockoutAuthenticationForm,
                 next_page="research",
                 redirect_authenticated_user=True,
             )

@@ -12,7 +12,7 @@ variable), or on the command line after `-c` (gunicorn's own flags win over this
 | GUNICORN_ACCESS_LOG | `-` | `-` for stdout (the default), a path, or `off` (see below) |
 | GUNICORN_MAX_REQUESTS | 20000 | requests before a worker is replaced (with jitter), 0: never |
 | GUNICORN_LOG_LEVEL | info | the error log's level |
-| GUNICORN_FORWARDED_ALLOW_IPS | 127.0.0.1 | proxies whose X-Forwarded-* headers are trusted |
+| GUNICORN_FORWARDED_ALLOW_IPS | DJANGO_TRUSTED_PROXIES or 127.0.0.1 | proxies gunicorn trusts |
 
 Why these defaults (measured with benchmarks/load on a 2-core machine, README "Benchmarks"):
 every request is short and spends its time in Python, so one process per core (plus one, to
@@ -97,8 +97,11 @@ loglevel = env_str("GUNICORN_LOG_LEVEL", "info")
 # The heartbeat file in memory, not on a disk that may stall (gunicorn's advice for containers).
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
-# Trust X-Forwarded-* only from a proxy on this machine (gunicorn's default, stated).
-forwarded_allow_ips = env_str("GUNICORN_FORWARDED_ALLOW_IPS", "127.0.0.1")
+# Trust X-Forwarded-* only from the proxies Django trusts (bachsurvey.client), else from one on
+# this machine (gunicorn's default, stated).
+forwarded_allow_ips = env_str(
+    "GUNICORN_FORWARDED_ALLOW_IPS", env_str("DJANGO_TRUSTED_PROXIES", "127.0.0.1")
+)
 
 # gunicorn 27's control socket (for `gunicornc`) lives at one path per user, so two servers on
 # one machine (the site and a test's, say) would fight over it; nothing here uses it.

@@ -79,7 +79,8 @@ class ParticipantCreationThrottle(RateLimit):
     message = "Too many new quizzes from your network in the last hour; please try again {wait}."
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+        ident = client_address(request) or "unknown"  # a Unix socket: no address
+        return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
 class AnswerThrottle(RateLimit):

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from bachsurvey.login_throttle import LockoutTokenAuthentication
+from bachsurvey.logins.tokens import LockoutTokenAuthentication
 from bachsurvey.quiz import session
 from bachsurvey.research import exports, records, role
 from bachsurvey.research.serializers import (

@@ -1,6 +1,7 @@
 """The API authenticates by session or token only: HTTP Basic with a superuser's right password
 is treated as no credentials on every API URL, so it cannot be used to guess passwords around
-the login lockout; a wrong API token counts toward that lockout like a wrong password."""
+the login lockout; a wrong API token counts toward a lockout like a wrong password: it names no
+user, so it counts for the address's tokens (bachsurvey.logins.tokens)."""
 
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def test_the_schema_is_served_with_session_authentication_only() -> None:
     assert not any(isinstance(a, BasicAuthentication) for a in view.get_authenticators())
 
 
-def test_wrong_tokens_lock_the_address_out(superuser: Any, settings: Any) -> None:
+def test_wrong_tokens_lock_the_address_out_of_tokens(superuser: Any, settings: Any) -> None:
     settings.LOGIN_FAILURE_LIMIT = 3
     token = research_data.token_for(superuser)
     client = Client(REMOTE_ADDR="192.0.2.9")
@@ -86,6 +87,22 @@ def test_wrong_tokens_lock_the_address_out(superuser: Any, settings: Any) -> Non
         assert client.get(url, HTTP_AUTHORIZATION="Token " + "0" * 40).status_code == 401
     refused = client.get(url, HTTP_AUTHORIZATION=f"Token {token}")  # the right one too
     assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
-    assert "Too many failed logins" in refused.json()["detail"]
+    assert "Too many wrong API tokens" in refused.json()["detail"]
     other = Client(REMOTE_ADDR="192.0.2.10")  # another address is not locked out
     assert other.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    # Nor is the user's password at that address: the wrong tokens named no user.
+    page = client.post("/accounts/login/", {"username": "boss", "password": PASSWORD})
+    assert page.status_code == 302
+
+
+def test_wrong_tokens_from_many_addresses_lock_no_one_out(superuser: Any, settings: Any) -> None:
+    """The limit per user name from all addresses does not apply to tokens, which name no user:
+    someone's wrong tokens would otherwise lock every researcher's tokens out."""
+    settings.LOGIN_FAILURE_LIMIT, settings.LOGIN_USER_FAILURE_LIMIT = 3, 4
+    url = "/api/results/items/"
+    for n in range(6):
+        guesser = Client(REMOTE_ADDR=f"198.51.100.{n}")
+        assert guesser.get(url, HTTP_AUTHORIZATION="Token " + "0" * 40).status_code == 401
+    token = research_data.token_for(superuser)
+    researcher = Client(REMOTE_ADDR="192.0.2.10")
+    assert researcher.get(url, HTTP_AUTHORIZATION=f"Token {token}").status_code == 200

@@ -9,6 +9,7 @@ an absurd Range is ignored (the whole file, 200), as any Range that is not one p
 from __future__ import annotations
 
 import copy
+import ipaddress
 import json
 from typing import Any
 
@@ -159,7 +160,8 @@ VALUES = [
 @pytest.fixture
 def pages(started: tuple[Client, str, dict], settings: Any) -> list[tuple[str, str, str | None]]:
     """(method, URL, JSON body) of each kind of request: pages, the API, clips, logins."""
-    settings.BEHIND_PROXY = True  # X-Forwarded-For is read
+    # The test client's own address is a trusted proxy: X-Forwarded-For is read.
+    settings.TRUSTED_PROXIES = (ipaddress.ip_network("127.0.0.1"),)
     client, participant, answer = started
     audio = client.get(f"/api/participants/{participant}/").json()["questions"][0]["clips"]
     return [
@@ -250,7 +252,7 @@ def test_the_fast_path_leaves_an_absurd_range_to_django(value: str, settings: An
 def test_a_forwarded_address_that_is_none_counts_as_the_connections(
     hop: str, settings: Any, rf: Any
 ) -> None:
-    settings.BEHIND_PROXY = True
+    settings.TRUSTED_PROXIES = (ipaddress.ip_network("198.51.100.4"),)
     request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR=f"10.0.0.1, {hop}")
     assert client_address(request) == "198.51.100.4"
     request = rf.get("/", REMOTE_ADDR="198.51.100.4", HTTP_X_FORWARDED_FOR=f"{hop}, 192.0.2.8")

@@ -115,6 +115,7 @@ def test_the_admin_pages_have_the_policy(admin_client: Client, quiz: list) -> No
         f"/admin/bachsurvey/question/{question.pk}/review/",
         "/admin/bachsurvey/batch/",
         "/admin/auth/user/add/",
+        "/admin/axes/accessattempt/",  # the login lockouts
     ):
         response = admin_client.get(url)
         assert response.status_code == 200, url

@@ -54,3 +54,33 @@ def test_the_admin_login_works_under_the_policy(page: Page) -> None:
     expect(page.locator("#id_username")).to_be_visible()
     assert page.evaluate("window.cspViolations") == []
     assert console == []
+
+
+def test_the_lockout_admin_works_under_the_policy(page: Page, transactional_db: None) -> None:
+    """Staff log in through the admin's page, see a lockout and reset it: the admin's own
+    scripts (select all, actions) run under the policy without a violation."""
+    from axes.models import AccessAttempt
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    get_user_model().objects.create_superuser("boss", password="a long pass phrase 81")
+    for _ in range(10):  # rita's guesser, locked out at its address
+        Client(REMOTE_ADDR="192.0.2.7").post(
+            "/accounts/login/", {"username": "rita", "password": "wrong"}
+        )
+    console = watch(page)
+    page.goto("/admin/login/?next=/admin/axes/accessattempt/")
+    page.locator("#id_username").fill("boss")
+    page.locator("#id_password").fill("a long pass phrase 81")
+    page.get_by_role("button", name="Log in").click()
+    row = page.locator("#result_list tbody tr")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("192.0.2.7")
+    expect(row).to_contain_text("(this address)")
+    page.locator("#action-toggle").check()  # the admin's actions.js selects every row
+    page.locator("select[name=action]").select_option("reset_pairs")
+    page.locator("button[name=index]").click()  # "Go"
+    expect(page.locator(".messagelist")).to_contain_text("Reset 1 lockout")
+    assert not AccessAttempt.objects.exists()
+    assert page.evaluate("window.cspViolations") == []
+    assert console == []
