@@ -12,9 +12,9 @@ in the process that queues them, and there is nothing to ask.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.conf import settings
-from kombu.exceptions import ChannelError
 
 CONNECT_TIMEOUT_S = 1.0
 INSPECT_TIMEOUT_S = 1.0
@@ -82,11 +82,11 @@ def queue_status() -> QueueStatus:
     return QueueStatus(broker=True, workers=workers, waiting=waiting)
 
 
-def _waiting(conn: object, queue: str) -> int:
-    channel = conn.channel()  # type: ignore[attr-defined]
+def _waiting(conn: Any, queue: str) -> int:
+    channel = conn.channel()
     try:
         return channel.queue_declare(queue=queue, passive=True).message_count
-    except ChannelError:  # no such queue: nothing was ever sent there, or all was taken
+    except conn.channel_errors:  # no such queue: nothing was ever sent there, or all was taken
         return 0
     finally:
         channel.close()

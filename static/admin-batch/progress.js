@@ -2,7 +2,7 @@
 // staff-only progress endpoint (the <progress> element's data-url) and moves the bar and its
 // text, until the batch ends (done, failed or cancelled). An external file: the site's
 // Content-Security-Policy allows no inline script. See bachsurvey/generation/batch_admin.py.
-(function () {
+function followBatch() {
   "use strict";
   var bar = document.getElementById("batch-progress");
   if (!bar) return;
@@ -37,4 +37,7 @@
   }
 
   if (bar.dataset.ended !== "true") window.setTimeout(ask, every);
-})();
+}
+
+// The admin loads its form media in <head>, before the bar exists.
+document.addEventListener("DOMContentLoaded", followBatch);
