@@ -87,10 +87,7 @@ class Command(BaseCommand):
         summary = batches.summary(batch)
         self.stdout.write(json.dumps(summary))
         if batch.status != Batch.Status.DONE:
-            why = batch.error or "timed out"
-            if batch_state.is_stale(batch):
-                why += f"; it is stale: queue it again with --retry {batch.pk}"
-            raise CommandError(f"batch {batch.pk} is {batch_state.describe(batch)}: {why}")
+            raise CommandError(not_done(batch))
 
     def start(self, options: dict[str, Any]) -> Batch:
         if options["retry"] is not None:
@@ -110,6 +107,17 @@ class Command(BaseCommand):
             random_key=options["random_key"],
             **seed,
         )
+
+
+def not_done(batch: Batch) -> str:
+    """Why --wait ends without a done batch: its error, the timeout, and how to go on."""
+    reasons = [batch.error] if batch.error else []
+    if batch.status in Batch.UNFINISHED:
+        reasons.append("timed out")
+    if batch.status == Batch.Status.CANCELLED or batch_state.is_stale(batch):
+        reasons.append(f"queue it again with --retry {batch.pk}")
+    said = f"batch {batch.pk} is {batch_state.describe(batch)}"
+    return f"{said}: {'; '.join(reasons)}" if reasons else said
 
 
 def wait(batch: Batch, poll: float, timeout: float | None) -> Batch:

@@ -155,6 +155,24 @@ def test_waiting_on_a_stale_batch_says_so_and_how_to_retry_it(
     assert f"generate_batch --retry {batch.pk} queues it again" in said
 
 
+def test_the_command_says_why_a_batch_it_followed_is_not_done(settings: Any) -> None:
+    settings.GENERATION_STALE_SECONDS = 60
+    stuck = quiet(batch_of(), 3600)
+    assert generate_batch.not_done(stuck) == (
+        f"batch {stuck.pk} is running, stale (quiet for 1 h 0 min): timed out; "
+        f"queue it again with --retry {stuck.pk}"
+    )
+    stopped = batch_of(Batch.Status.CANCELLED)
+    assert generate_batch.not_done(stopped) == (
+        f"batch {stopped.pk} is cancelled: queue it again with --retry {stopped.pk}"
+    )
+    failed = batch_of(Batch.Status.FAILED, error="GenerationError: no windows")
+    assert (
+        generate_batch.not_done(failed)
+        == f"batch {failed.pk} is failed: GenerationError: no windows"
+    )
+
+
 def test_the_help_mentions_stale_batches(capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit):
         call_command("generate_batch", "--help")
