@@ -162,6 +162,12 @@ GENERATION_DEVICE_BATCH = env_int("GENERATION_DEVICE_BATCH", 64, minimum=1)  # p
 # torch's CPU threads in a worker: more threads than free cores make sampling far slower.
 GENERATION_TORCH_THREADS = env_int("GENERATION_TORCH_THREADS", 2, minimum=1)
 GRID_RUNS_DIR = Path(env_str("GRID_RUNS_DIR", str(BASE_DIR / "runs" / "grid")))
+# A batch task started this many times since it was queued (its worker died each time, and Redis
+# handed the message out again) is failed instead of run once more: a poison task must not loop.
+GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3, minimum=1)
+# A pending or running batch with no sign of life (queued, started, a piece stored) for this long
+# shows as stale in the admin and may be queued again.
+GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 1800, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}

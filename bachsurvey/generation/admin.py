@@ -1,5 +1,5 @@
-"""The admin's side of generation: batches with their progress, chorales and clips, review of
-generated questions (with the validity audit), and the grid search's results.
+"""The admin's side of generation: chorales and clips, review of generated questions (with the
+validity audit), and the grid search's results; batches have their own module (batch_admin).
 
 Only approved questions go live, and a question of a batch that is not done cannot be approved
 (bachsurvey.generation.review).
@@ -9,115 +9,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
-from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from bachsurvey.generation import audit, jobs, review
+from bachsurvey.generation import audit, review
+from bachsurvey.generation.batch_admin import machine_vs_people
 from bachsurvey.models import Batch, Chorale, Clip, GridRun, Question
 from bachsurvey.quiz import health
-from bachsurvey.research import machine
-
-BATCH_PARAMETERS = [
-    "mode",
-    "voices",
-    "count",
-    "temperature",
-    "seed",
-    "checkpoint",
-    "method",
-    "beam_width",
-    "frames",
-    "random_key",
-]
-BATCH_PROGRESS = ["status", "done", "rejected", "stage", "error", "attempts", "device"]
-
-
-class BatchForm(forms.ModelForm):
-    class Meta:
-        model = Batch
-        fields = BATCH_PARAMETERS
-        help_texts = {
-            "voices": "harmonize: S, A, T, B, AT or ATB; free: leave blank",
-            "checkpoint": "blank: the shipped composer (GENERATION_CHECKPOINT) for free pieces, "
-            "the shipped harmonizer (HARMONIZATION_CHECKPOINT) for harmonizations",
-        }
-
-    def clean_count(self) -> int:
-        count = self.cleaned_data["count"]
-        if count < 1:
-            raise forms.ValidationError("Ask for at least one piece.")
-        return count
-
-    def clean(self) -> dict:
-        data = super().clean()
-        # Before the model's check constraint sees them: free pieces write all four voices.
-        data["voices"] = "SATB" if data.get("mode") == Batch.Mode.FREE else data.get("voices", "")
-        data["voices"] = data["voices"].upper()
-        return data
-
-
-@admin.register(Batch)
-class BatchAdmin(admin.ModelAdmin):
-    form = BatchForm
-    list_display = ["name", "status", "progress", "rejected", "short_error", "review", "created_at"]
-    list_filter = ["status", "mode"]
-    actions = ["retry"]
-
-    def get_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
-        if obj is None:
-            return BATCH_PARAMETERS
-        return ["name", *BATCH_PARAMETERS, *BATCH_PROGRESS, "chunks", "started_at", "finished_at",
-                "machine_vs_people"]  # fmt: skip
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Batch | None = None) -> list[str]:
-        return [] if obj is None else self.get_fields(request, obj)
-
-    def save_model(self, request: HttpRequest, obj: Batch, form: object, change: bool) -> None:
-        if change:
-            return  # a batch's parameters never change once it exists
-        jobs.prepare(obj).save()
-        jobs.queue(obj)  # once the admin's transaction commits
-        self.message_user(request, f"Queued {obj} on the gpu queue.")
-
-    @admin.display(description="done")
-    def progress(self, batch: Batch) -> str:
-        return f"{batch.done} / {batch.count}" if batch.is_generated else "fixture"
-
-    @admin.display(description="error")
-    def short_error(self, batch: Batch) -> str:
-        return batch.error[:120]
-
-    @admin.display(description="machine vs people")
-    def machine_vs_people(self, batch: Batch) -> str:
-        figures = machine_vs_people(batch)
-        if figures is None:
-            return "—"
-        return render_to_string(
-            "admin/bachsurvey/batch/machine_vs_people.html", {"figures": figures}
-        )
-
-    @admin.display(description="questions")
-    def review(self, batch: Batch) -> str:
-        url = reverse("admin:bachsurvey_question_changelist")
-        return format_html('<a href="{}?batch={}">review</a>', url, batch.pk)
-
-    @admin.action(description="Retry (failed batches only)")
-    def retry(self, request: HttpRequest, queryset: QuerySet[Batch]) -> None:
-        for batch in queryset:
-            try:
-                jobs.retry_batch(batch.pk)
-            except jobs.BatchError as error:
-                self.message_user(request, str(error), messages.WARNING)
-            else:
-                self.message_user(request, f"Queued {batch} again.")
 
 
 @admin.register(Chorale)
@@ -281,14 +185,6 @@ class QuestionAdmin(admin.ModelAdmin):
         following = review.next_draft(question)
         target = following.pk if following is not None else question.pk
         return HttpResponseRedirect(reverse("admin:bachsurvey_question_review", args=[target]))
-
-
-def machine_vs_people(batch: Batch | None) -> dict | None:
-    """The machine judge on a generation batch's pairs (Batch.judge, stored when it was done)
-    beside the listeners on its questions; None for no batch or a fixture batch."""
-    if batch is None or not batch.is_generated:
-        return None
-    return {"batch": batch, "judge": batch.judge, "listeners": machine.batch_listeners(batch)}
 
 
 def style_rows(report: dict) -> list[dict]:

@@ -42,10 +42,10 @@ MAX_ERROR_CHARS = 4000
 
 
 def run_batch(batch_id: int) -> Batch | None:
-    """Make what is missing of a batch; None when there is nothing to do (gone, done, failed)."""
+    """Make what is missing of a batch; None when there is nothing to do (gone, or ended)."""
     batch = _start(batch_id)
-    if batch is None:
-        return None
+    if batch is None or batch.status != Batch.Status.RUNNING:
+        return batch  # nothing to do, or it gave up (GENERATION_MAX_ATTEMPTS)
     try:
         loaded = music.load_model(
             batch.checkpoint, settings.GENERATION_DEVICE, settings.GENERATION_TORCH_THREADS
@@ -59,24 +59,41 @@ def run_batch(batch_id: int) -> Batch | None:
         stored = _stored(batch)
         if len(stored) != batch.count:
             raise music.GenerationError(f"{len(stored)} of {batch.count} pieces stored")
+        _progress(batch, "judging its pairs")
+    except pieces.BatchStopped as stopped:
+        logger.info("batch %s: %s", batch.pk, stopped)
+        return _stopped(batch)
     except Exception as error:
         logger.exception("batch %s failed", batch.pk)
         return _finish(batch, Batch.Status.FAILED, f"{type(error).__name__}: {error}")
-    _progress(batch, "judging its pairs")
     batch_judge.store(batch)  # before it is done: a done batch has its verdict (never raises)
     return _finish(batch, Batch.Status.DONE)
 
 
 def _start(batch_id: int) -> Batch | None:
+    """Count the attempt and mark the batch running; None when it has ended (or is gone). A
+    batch started GENERATION_MAX_ATTEMPTS times since it was queued fails here instead."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
-        runnable = (Batch.Status.PENDING, Batch.Status.RUNNING)
-        if batch is None or not batch.is_generated or batch.status not in runnable:
+        if batch is None or not batch.is_generated or batch.status not in Batch.UNFINISHED:
             logger.info("batch %s: nothing to do (%s)", batch_id, batch and batch.status)
             return None
+        if batch.status == Batch.Status.RUNNING:  # the attempt before never came back
+            batch.error = (
+                f"attempt {batch.attempts} ended without a word, its worker lost "
+                f"(killed, out of memory, crashed) while {batch.stage or 'starting'}"
+            )[:MAX_ERROR_CHARS]
+        if batch.attempts >= settings.GENERATION_MAX_ATTEMPTS:
+            logger.error("batch %s: gave up after %s attempts", batch_id, batch.attempts)
+            batch.status, batch.stage = Batch.Status.FAILED, "stopped"
+            batch.error = f"gave up after {batch.attempts} attempts; the last: {batch.error}"
+            batch.finished_at = timezone.now()
+            batch.save()
+            return batch
         batch.status, batch.stage = Batch.Status.RUNNING, "loading the model"
         batch.attempts += 1
         batch.started_at = batch.started_at or timezone.now()
+        batch.progressed_at = timezone.now()
         # Fixed at the first run: the passes, hence the pieces, must not change on a retry.
         batch.device_batch = batch.device_batch or settings.GENERATION_DEVICE_BATCH
         batch.save()
@@ -84,8 +101,9 @@ def _start(batch_id: int) -> Batch | None:
 
 
 def _finish(batch: Batch, status: str, error: str = "") -> Batch:
+    """End a running batch; one cancelled meanwhile stays cancelled."""
     done = len(_stored(batch))
-    Batch.objects.filter(pk=batch.pk).update(
+    Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING).update(
         status=status,
         error=error[:MAX_ERROR_CHARS],
         done=done,
@@ -96,12 +114,24 @@ def _finish(batch: Batch, status: str, error: str = "") -> Batch:
     return batch
 
 
+def _stopped(batch: Batch) -> Batch:
+    """The batch was cancelled (or ended by another run) while this one worked: count what is
+    stored, change nothing else."""
+    Batch.objects.filter(pk=batch.pk).update(done=len(_stored(batch)))
+    batch.refresh_from_db()
+    return batch
+
+
 def _stored(batch: Batch) -> set[int]:
     return set(Chorale.objects.filter(batch=batch).values_list("index", flat=True))
 
 
 def _progress(batch: Batch, stage: str) -> None:
-    Batch.objects.filter(pk=batch.pk).update(done=len(_stored(batch)), stage=stage[:120])
+    """Show the stage; stop (pieces.BatchStopped) once the batch is no longer running, so a
+    cancelled batch's task stops between pieces, before sampling or rendering more."""
+    running = Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING)
+    if not running.update(done=len(_stored(batch)), stage=stage[:120]):
+        raise pieces.BatchStopped(f"stopped before {stage}: the batch is no longer running")
 
 
 def _store(batch: Batch, piece: pieces.Piece, loaded: music.LoadedModel) -> None:

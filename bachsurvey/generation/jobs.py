@@ -16,12 +16,15 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from bachsurvey.generation import tasks
+from bachsurvey.generation import batch_state, tasks
 from bachsurvey.models import MAX_BATCH_COUNT, Batch, GridRun
 
 
 class BatchError(Exception):
     """A refused batch operation; the message is for the admin and the command line."""
+
+
+RETRYABLE = (Batch.Status.FAILED, Batch.Status.CANCELLED)
 
 
 # --- generation batches --------------------------------------------------------------------------
@@ -67,15 +70,45 @@ def queue(batch: Batch) -> None:
 
 
 def retry_batch(batch_id: int) -> Batch:
-    """Queue a failed batch again: it keeps what it stored and makes the rest."""
+    """Queue a failed, cancelled or stale batch again: it keeps what it stored and makes the
+    rest, with a fresh count of attempts (GENERATION_MAX_ATTEMPTS)."""
     with transaction.atomic():
-        batch = Batch.objects.select_for_update().get(pk=batch_id)
-        if batch.status != Batch.Status.FAILED:
-            raise BatchError(f"{batch} is {batch.status}: only a failed batch can be retried")
+        batch = _locked(batch_id)
+        if batch.status not in RETRYABLE and not batch_state.is_stale(batch):
+            raise BatchError(
+                f"{batch} is {batch.status}: only a failed, cancelled or stale batch can be retried"
+            )
         batch.status, batch.error, batch.stage = Batch.Status.PENDING, "", "queued again"
-        batch.finished_at = None
-        batch.save(update_fields=["status", "error", "stage", "finished_at"])
+        batch.attempts, batch.finished_at = 0, None
+        batch.progressed_at = timezone.now()  # the staleness clock starts again
+        batch.save(
+            update_fields=["status", "error", "stage", "attempts", "finished_at", "progressed_at"]
+        )
         queue(batch)
+    return batch
+
+
+def cancel_batch(batch_id: int) -> Batch:
+    """Stop a pending or running batch. Its task stops before storing another piece (the row
+    is locked while a piece is stored, and checked under that lock: bachsurvey.generation.pieces)
+    and a message still queued finds nothing to do; what it stored is never served."""
+    with transaction.atomic():
+        batch = _locked(batch_id)
+        if batch.status not in Batch.UNFINISHED:
+            raise BatchError(
+                f"{batch} is {batch.status} already: only a pending or running batch can be "
+                "cancelled"
+            )
+        batch.status, batch.stage = Batch.Status.CANCELLED, "cancelled"
+        batch.finished_at = timezone.now()
+        batch.save(update_fields=["status", "stage", "finished_at"])
+    return batch
+
+
+def _locked(batch_id: int) -> Batch:
+    batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
+    if batch is None or not batch.is_generated:
+        raise BatchError(f"there is no generation batch {batch_id}")
     return batch
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from bachsurvey.generation import content, music
 from bachsurvey.generation.music import RenderedClip
@@ -97,6 +98,20 @@ def bach_first(seed: int, count: int, index: int) -> bool:
     return order[index] < count // 2
 
 
+class BatchStopped(Exception):
+    """The batch is no longer running (cancelled, or ended by another run): store nothing more."""
+
+
+def _lock_running(batch: Batch) -> None:
+    """Lock the batch's row for this piece's transaction and mark the progress, or refuse when
+    it no longer runs. Cancelling takes the same lock (jobs.cancel_batch): once a cancel has
+    committed, no piece of the batch is stored after it."""
+    locked = Batch.objects.select_for_update().filter(pk=batch.pk, status=Batch.Status.RUNNING)
+    if not list(locked.values_list("pk", flat=True)):  # list(): the query runs, FOR UPDATE
+        raise BatchStopped(f"batch {batch.pk} is no longer running: the piece is not stored")
+    locked.update(progressed_at=timezone.now())
+
+
 def is_stored(batch: Batch, index: int) -> bool:
     return Chorale.objects.filter(batch=batch, index=index).exists()
 
@@ -121,6 +136,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
             rendered[side] = render(*sources[side], piece.shift)
         report = music.style(piece.tokens)
         with transaction.atomic():
+            _lock_running(batch)
             owners = {
                 "real": real_chorale(piece.source, piece.real_tokens),
                 "generated": Chorale.objects.create(

@@ -60,8 +60,11 @@ class Batch(models.Model):
         RUNNING = "running"
         DONE = "done"
         FAILED = "failed"
+        CANCELLED = "cancelled"
 
-    NOT_SERVED = (Status.PENDING, Status.RUNNING, Status.FAILED)
+    NOT_SERVED = (Status.PENDING, Status.RUNNING, Status.FAILED, Status.CANCELLED)
+    # A task may still be working on these (or is about to); the others have ended.
+    UNFINISHED = (Status.PENDING, Status.RUNNING)
 
     class Method(models.TextChoices):
         GREEDY = "greedy"
@@ -100,7 +103,9 @@ class Batch(models.Model):
     rejected = models.PositiveIntegerField(default=0, help_text="invalid samples drawn")
     stage = models.CharField(max_length=120, blank=True)
     error = models.TextField(blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0, help_text="times a task started it")
+    attempts = models.PositiveSmallIntegerField(
+        default=0, help_text="times a task started it since it was last queued"
+    )
     device = models.CharField(max_length=40, blank=True)
     device_batch = models.PositiveIntegerField(
         null=True, blank=True, help_text="pieces sampled per pass, fixed at the first run"
@@ -112,6 +117,9 @@ class Batch(models.Model):
         null=True, blank=True, help_text="the machine judge's verdict on this batch's pairs"
     )
     started_at = models.DateTimeField(null=True, blank=True)
+    # The last sign of life: queued, a task started, a piece stored. A pending or running batch
+    # quiet for GENERATION_STALE_SECONDS is stale (bachsurvey.generation.batch_state).
+    progressed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

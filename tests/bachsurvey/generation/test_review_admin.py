@@ -86,7 +86,7 @@ def test_it_retries_failed_batches_only(
             {"action": "retry", "_selected_action": [failed.pk, done.pk]},
             follow=True,
         )
-    assert "only a failed batch can be retried" in response.content.decode()
+    assert "only a failed, cancelled or stale batch can be retried" in response.content.decode()
     failed.refresh_from_db()
     assert (failed.status, failed.error) == ("pending", "")
     assert Batch.objects.get(pk=done.pk).status == "done"
