@@ -6,7 +6,8 @@ A participant consents and gives their background in one step (``POST /api/parti
 (bachsurvey.quiz.services.withdraw): a withdrawn participant is counted as withdrawn, and where
 they had got to is no longer known. A participant who has not finished is "abandoned at
 question k" (they answered k − 1) once they started more than ``ABANDONED_AFTER`` ago, and "in
-progress" before that; so the funnel is read fresh on every load, never cached.
+progress" before that. That split alone depends on the clock: it is read fresh on every load, the
+rest is cached with the figures (bachsurvey.research.report).
 """
 
 from __future__ import annotations
@@ -42,23 +43,19 @@ def _stages(answered: Counter[int], finished: int, total: int) -> list[dict[str,
     return stages
 
 
-def funnel(dates: DateRange = EVERY_DAY, now: datetime | None = None) -> dict[str, Any]:
-    """The funnel of the participants who started on ``dates``.
-
-    Shape: ``{"started", "withdrawn", "stages": [{stage, label, n, share}], "abandoned":
-    [{question, n, share}], "in_progress"}``. ``stages`` and ``abandoned`` count the
-    participants who have not withdrawn (``share`` is of them); ``started`` counts everyone.
-    """
-    cutoff = (now or timezone.now()) - ABANDONED_AFTER
+def tally(dates: DateRange = EVERY_DAY) -> dict[str, Any]:
+    """The participants who started on ``dates``, by how far they got (no clock involved, so it
+    is cached with the figures): withdrawn, finished, and answers given by those who have not
+    withdrawn (``answered``) and by those who have not finished either (``open``)."""
     rows = (
         Participant.objects.filter(dates.within("created_at"))
         .annotate(answered=Count("assignments__answer"))
-        .values_list("answered", "finished_at", "withdrawn_at", "created_at")
+        .values_list("answered", "finished_at", "withdrawn_at")
     )
     answered: Counter[int] = Counter()
-    abandoned: Counter[int] = Counter()
-    started = withdrawn = finished = in_progress = 0
-    for count, finished_at, withdrawn_at, created_at in rows.iterator(chunk_size=5000):
+    open_: Counter[int] = Counter()
+    started = withdrawn = finished = 0
+    for count, finished_at, withdrawn_at in rows.iterator(chunk_size=5000):
         started += 1
         if withdrawn_at is not None:
             withdrawn += 1
@@ -66,19 +63,48 @@ def funnel(dates: DateRange = EVERY_DAY, now: datetime | None = None) -> dict[st
         answered[count] += 1
         if finished_at is not None:
             finished += 1
-        elif created_at < cutoff:
-            abandoned[count + 1] += 1  # stopped before answering question count + 1
         else:
-            in_progress += 1
-    stayed = started - withdrawn
+            open_[count] += 1
+    return {"started": started, "withdrawn": withdrawn, "finished": finished,
+            "answered": dict(answered), "open": dict(open_)}  # fmt: skip
+
+
+def _recent(dates: DateRange, cutoff: datetime) -> Counter[int]:
+    """Answers given by each unfinished participant who started after ``cutoff``: the few
+    still in progress, read fresh."""
+    rows = (
+        Participant.objects.filter(dates.within("created_at"))
+        .filter(created_at__gte=cutoff, finished_at__isnull=True, withdrawn_at__isnull=True)
+        .annotate(answered=Count("assignments__answer"))
+        .values_list("answered", flat=True)
+    )
+    return Counter(rows)
+
+
+def funnel(
+    dates: DateRange = EVERY_DAY, now: datetime | None = None, counts: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The funnel of the participants who started on ``dates``, from ``counts`` (``tally``'s,
+    read now when not given).
+
+    Shape: ``{"started", "withdrawn", "stages": [{stage, label, n, share}], "abandoned":
+    [{question, n, share}], "in_progress"}``. ``stages`` and ``abandoned`` count the
+    participants who have not withdrawn (``share`` is of them); ``started`` counts everyone.
+    """
+    counts = counts or tally(dates)
+    recent = _recent(dates, (now or timezone.now()) - ABANDONED_AFTER)
+    answered = Counter({int(k): n for k, n in counts["answered"].items()})
+    open_ = Counter({int(k): n for k, n in counts["open"].items()})
+    stayed = counts["started"] - counts["withdrawn"]
+    # Stopped before answering question k + 1, and not recently started.
+    abandoned = {k + 1: max(open_[k] - recent[k], 0) for k in range(QUESTIONS_PER_PARTICIPANT)}
     return {
-        "started": started,
-        "withdrawn": withdrawn,
-        "stages": _stages(answered, finished, stayed),
+        "started": counts["started"],
+        "withdrawn": counts["withdrawn"],
+        "stages": _stages(answered, counts["finished"], stayed),
         "abandoned": [
-            {"question": k, "n": abandoned[k], "share": _share(abandoned[k], stayed)}
-            for k in range(1, QUESTIONS_PER_PARTICIPANT + 1)
+            {"question": k, "n": n, "share": _share(n, stayed)} for k, n in abandoned.items()
         ],
-        "in_progress": in_progress,
+        "in_progress": sum(recent.values()),
         "abandoned_after_minutes": int(ABANDONED_AFTER.total_seconds() // 60),
     }

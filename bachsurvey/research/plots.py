@@ -123,7 +123,9 @@ def _accuracy_bars(fig: Figure, cells: Sequence[dict[str, Any]], labels: Sequenc
     acc = np.array([c["accuracy"] if c["n"] else np.nan for c in cells], dtype=float)
     lo = np.array([c["wilson"][0] if c["n"] else np.nan for c in cells], dtype=float)
     hi = np.array([c["wilson"][1] if c["n"] else np.nan for c in cells], dtype=float)
-    error = [acc - lo, hi - acc]
+    # Clipped at 0: at 100% the Wilson bound can be 1 - 1e-16, and matplotlib refuses a
+    # negative error.
+    error = [np.clip(acc - lo, 0, None), np.clip(hi - acc, 0, None)]
     if _is_narrow(fig):
         ax.barh(x, np.nan_to_num(acc), color=ACCENT, height=0.6, label="ours (Wilson 95%)")
         ax.errorbar(acc, x, xerr=error, fmt="none", ecolor=INK, capsize=3, lw=1.2)

@@ -5,8 +5,10 @@ Reading every answer, fitting the mixed model and drawing the plots takes second
 answers; a dashboard that nothing has changed since needs none of it. The cache key is a
 fingerprint of what the figures depend on, read in a few cheap queries — the answers' count and
 highest id (an answer stored or deleted changes one of them: ids only grow), how many
-participants have withdrawn, and the batches' ids and names (the breakdowns' labels) — together
-with the query (exclusions, dates). Nothing has to invalidate an entry: a new state simply has a
+participants there are, have finished and have withdrawn (the funnel), and the batches' ids and
+names (the breakdowns' labels) — together with the query (exclusions, dates). Only the funnel's
+split between "in progress" and "abandoned" depends on the clock; it is read fresh
+(``funnel.funnel``). Nothing has to invalidate an entry: a new state simply has a
 new key, and old entries expire. A cache that fails (Redis down) costs the speed, never the page.
 """
 
@@ -19,11 +21,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from django.core.cache import cache
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from redis.exceptions import RedisError
 
 from bachsurvey.models import Answer, Batch, Participant
-from bachsurvey.research import breakdowns, plots, records
+from bachsurvey.research import breakdowns, funnel, plots, records
 from bachsurvey.research.records import DateRange
 from bachsurvey.research.stats import Exclusions
 
@@ -40,9 +42,13 @@ VERSION = 1
 def fingerprint() -> str:
     """A digest of everything the cached figures are computed from."""
     answers = Answer.objects.aggregate(n=Count("pk"), last=Max("pk"))
-    withdrawn = Participant.objects.filter(withdrawn_at__isnull=False).count()
+    people = Participant.objects.aggregate(
+        n=Count("pk"),
+        finished=Count("pk", filter=Q(finished_at__isnull=False)),
+        withdrawn=Count("pk", filter=Q(withdrawn_at__isnull=False)),
+    )
     batches = list(Batch.objects.order_by("pk").values_list("pk", "name"))
-    state = [VERSION, answers["n"], answers["last"], withdrawn, batches]
+    state = [VERSION, answers, people, batches]
     return hashlib.sha256(json.dumps(state).encode()).hexdigest()
 
 
@@ -79,6 +85,7 @@ def dashboard(exclusions: Exclusions, dates: DateRange, params: dict[str, str]) 
             "result": result,
             "plots": plots.dashboard_plots(result, kept),
             "breakdowns": breakdowns.breakdowns(kept),
+            "funnel": funnel.tally(dates),
         }
 
     return cached("dashboard", params, compute)

@@ -97,7 +97,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "plots": cached["plots"],
         "plot_formats": list(plots.FORMATS),
         "breakdowns": cached["breakdowns"],
-        "funnel": funnel.funnel(dates),
+        "funnel": funnel.funnel(dates, counts=cached["funnel"]),
         "machine": machine.machine_vs_people(result["cells"]),
         "dates": {"from": params.get("date_from", ""), "to": params.get("date_to", "")},
         "query_suffix": suffix,
