@@ -35,14 +35,21 @@ class ExclusionQuery(serializers.Serializer):
         return Exclusions(**{name: values[f"exclude_{name}"] for name in EXCLUSION_RULES})
 
 
+class OptionalDateField(serializers.DateField):
+    """A date, or nothing: the dashboard's form sends an empty date field as ``date_from=``."""
+
+    def to_internal_value(self, value: object) -> Any:
+        return None if value == "" else super().to_internal_value(value)
+
+
 class ResultsQuery(ExclusionQuery):
     """The exclusion options and a range of days (UTC): every figure and plot is of the answers
     given on those days; the funnel is of the participants who started on them."""
 
-    date_from = serializers.DateField(
+    date_from = OptionalDateField(
         required=False, help_text="first day (UTC, YYYY-MM-DD) of the answers counted"
     )
-    date_to = serializers.DateField(
+    date_to = OptionalDateField(
         required=False, help_text="last day (UTC, YYYY-MM-DD, included) of the answers counted"
     )
 

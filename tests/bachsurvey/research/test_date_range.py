@@ -36,6 +36,8 @@ def test_the_dashboard_follows_the_range(seeded: Seeded, client: Client, researc
     assert f'id="headline-answers">{len(until)}<' in html
     assert f'value="{day(2)}"' in html  # the form shows the range it applied
     assert f"plots/category.png?date_to={day(2)}" in html  # and the downloads carry it
+    blank = client.get("/research/", {"date_from": "", "date_to": ""})  # the form's empty fields
+    assert blank.status_code == 200
 
 
 @pytest.mark.parametrize(
