@@ -2,9 +2,8 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView
 
-from bachsurvey import readiness
+from bachsurvey import api_docs, readiness
 from bachsurvey.logins.forms import (
     LockoutAdminAuthenticationForm,
     LockoutAuthenticationForm,
@@ -30,7 +29,9 @@ urlpatterns = [
     # Before the admin's own URLs, so that its login page answers 429 while locked out.
     path("admin/login/", refuse_locked_out(admin.site.login)),
     path("admin/", admin.site.urls),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The schema (YAML for tools, text for a browser) and the reference page written from it.
+    path("api/schema/", api_docs.SchemaView.as_view(), name="schema"),
+    path("api/docs/", api_docs.api_docs, name="api-docs"),
     path("api/participants/", api.ParticipantCreateApi.as_view(), name="participants"),
     path(
         "api/participants/<uuid:participant_id>/",
@@ -53,6 +54,7 @@ urlpatterns = [
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
     # Researchers: the dashboard (session login) and the results API (token or session).
     path("research/", research_views.dashboard, name="research"),
+    path("research/plots/<slug:name>.<slug:fmt>", research_views.plot_file, name="research-plot"),
     path(
         "accounts/login/",
         refuse_locked_out(
@@ -68,6 +70,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(next_page="login"), name="logout"),
     path("api/results/summary/", research_api.SummaryApi.as_view(), name="results-summary"),
     path("api/results/items/", research_api.ItemsApi.as_view(), name="results-items"),
+    path("api/results/codebook/", research_api.CodebookApi.as_view(), name="results-codebook"),
     path(
         "api/results/answers.csv", research_api.AnswersCsvApi.as_view(), name="results-answers-csv"
     ),

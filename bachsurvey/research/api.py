@@ -24,21 +24,25 @@ from rest_framework.views import APIView
 
 from bachsurvey.logins.tokens import LockoutTokenAuthentication
 from bachsurvey.quiz import session
-from bachsurvey.research import exports, records, role
+from bachsurvey.research import codebook, exports, records, report, role
 from bachsurvey.research.serializers import (
     AnswerRowOutput,
+    CodebookOutput,
     DetailOutput,
-    ExclusionQuery,
     ItemsOutput,
+    ResultsQuery,
     SummaryOutput,
 )
-from bachsurvey.research.stats import Exclusions
 
 REFUSALS = {
     401: OpenApiResponse(DetailOutput, description="no credentials"),
     403: OpenApiResponse(DetailOutput, description="not a researcher"),
 }
-BAD_QUERY = {400: OpenApiResponse(DetailOutput, description="an exclusion option is not a boolean")}
+BAD_QUERY = {
+    400: OpenApiResponse(
+        DetailOutput, description="an exclusion option is not a boolean, or a date is not a date"
+    )
+}
 EXPORT_DOC = (
     "One row per stored answer of every participant who has not withdrawn, streamed: participant "
     "background, question, Bach's side, choice, timings, plays, and the generated sample's "
@@ -75,31 +79,35 @@ class ResearcherApi(APIView):
     permission_classes = [IsResearcher]
 
 
-def exclusions_from(request: Request) -> Exclusions:
-    query = ExclusionQuery(data=request.query_params)
+def query_from(request: Request) -> ResultsQuery:
+    query = ResultsQuery(data=request.query_params)
     query.is_valid(raise_exception=True)
-    return query.exclusions()
+    return query
+
+
+def cached_summary(request: Request, *, fit_model: bool = True) -> dict:
+    query = query_from(request)
+    return report.summary(query.exclusions(), query.dates(), query.params(), fit_model=fit_model)
 
 
 class SummaryApi(ResearcherApi):
     @extend_schema(
-        parameters=[ExclusionQuery],
+        parameters=[ResultsQuery],
         responses={200: SummaryOutput, **BAD_QUERY, **REFUSALS},
         summary="The statistics: cells, items, mixed model, exclusions",
     )
     def get(self, request: Request) -> Response:
-        result, _ = records.summary(exclusions_from(request))
-        return Response(SummaryOutput(result).data)
+        return Response(SummaryOutput(cached_summary(request)).data)
 
 
 class ItemsApi(ResearcherApi):
     @extend_schema(
-        parameters=[ExclusionQuery],
+        parameters=[ResultsQuery],
         responses={200: ItemsOutput, **BAD_QUERY, **REFUSALS},
         summary="Per item: how often its generated sample fooled listeners, with provenance",
     )
     def get(self, request: Request) -> Response:
-        result, _ = records.summary(exclusions_from(request), fit_model=False)
+        result = cached_summary(request, fit_model=False)
         provenance = records.item_provenance(item["item_id"] for item in result["items"])
         items = [{**item, **provenance[item["item_id"]]} for item in result["items"]]
         payload = {"exclusions": result["exclusions"], "n": result["n"], "items": items}
@@ -142,3 +150,12 @@ class AnswersJsonApi(ExportApi):
     )
     def get(self, request: Request) -> StreamingHttpResponse:
         return stream_export("json")
+
+
+class CodebookApi(ResearcherApi):
+    @extend_schema(
+        responses={200: CodebookOutput(many=True), **REFUSALS},
+        summary="The exports' columns: meaning, type and values (docs/codebook.md)",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(CodebookOutput(codebook.codebook(), many=True).data)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 from typing import Any
 
@@ -29,7 +29,12 @@ INK = "#1f1b16"
 MUTED = "#5b544b"
 ACCENT = "#7a3b12"
 LINE = "#d9d1c3"
-SIZE = (6.4, 3.4)  # inches
+Size = tuple[float, float]
+# Inches. The wide figure is the desktop's and the downloads'; a phone gets the narrow one (CSS
+# picks), drawn at a size whose text is as large on a 390-pixel screen as the wide one's on a
+# desktop, with horizontal bars so that no label has to squeeze under a bar.
+WIDE: Size = (6.4, 3.4)
+NARROW: Size = (4.0, 4.2)
 _METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.DOTALL)
 _ID = re.compile(r'(\bid="|href="#|url\(#)([^"#)]+)')
 _STYLE_ATTRIBUTE = re.compile(r' style="([^"]*)"')
@@ -47,9 +52,9 @@ RC = {
 }
 
 
-def _figure() -> Figure:
+def _figure(size: Size = WIDE) -> Figure:
     with matplotlib.rc_context(RC):
-        fig = Figure(figsize=SIZE, layout="constrained")
+        fig = Figure(figsize=size, layout="constrained")
         fig.add_subplot()
     return fig
 
@@ -97,7 +102,10 @@ def _legend(fig: Figure, axes: Sequence[Any] | None = None) -> None:
         more = ax.get_legend_handles_labels()
         handles += more[0]
         labels += more[1]
-    fig.legend(handles, labels, loc="outside upper center", ncols=4, fontsize=8, frameon=False)
+    columns = 2 if _is_narrow(fig) else 4
+    fig.legend(
+        handles, labels, loc="outside upper center", ncols=columns, fontsize=9, frameon=False
+    )
 
 
 def _empty(fig: Figure, message: str = "No answers yet") -> Figure:
@@ -108,46 +116,65 @@ def _empty(fig: Figure, message: str = "No answers yet") -> Figure:
 
 
 def _accuracy_bars(fig: Figure, cells: Sequence[dict[str, Any]], labels: Sequence[str]) -> None:
-    """Bars of accuracy with Wilson 95% error bars, n under each label, chance at 0.5."""
+    """Bars of accuracy with Wilson 95% error bars, n beside each label, chance at 0.5; upright
+    on a wide figure, lying down (labels on the left, first at the top) on a narrow one."""
     ax = fig.axes[0]
     x = np.arange(len(cells))
     acc = np.array([c["accuracy"] if c["n"] else np.nan for c in cells], dtype=float)
     lo = np.array([c["wilson"][0] if c["n"] else np.nan for c in cells], dtype=float)
     hi = np.array([c["wilson"][1] if c["n"] else np.nan for c in cells], dtype=float)
-    ax.bar(x, np.nan_to_num(acc), color=ACCENT, width=0.6, label="ours (Wilson 95%)")
-    ax.errorbar(x, acc, yerr=[acc - lo, hi - acc], fmt="none", ecolor=INK, capsize=4, lw=1.2)
-    ax.axhline(0.5, color=MUTED, ls="--", lw=1, label="chance")
-    ax.set_xticks(x, [f"{label}\nn={c['n']}" for label, c in zip(labels, cells, strict=True)])
-    ax.set_ylim(0, 1)
-    ax.set_ylabel("proportion choosing Bach")
-    ax.grid(axis="y", color=LINE, lw=0.6)
+    # Clipped at 0: at 100% the Wilson bound can be 1 - 1e-16, and matplotlib refuses a
+    # negative error.
+    error = [np.clip(acc - lo, 0, None), np.clip(hi - acc, 0, None)]
+    if _is_narrow(fig):
+        ax.barh(x, np.nan_to_num(acc), color=ACCENT, height=0.6, label="ours (Wilson 95%)")
+        ax.errorbar(acc, x, xerr=error, fmt="none", ecolor=INK, capsize=3, lw=1.2)
+        ax.axvline(0.5, color=MUTED, ls="--", lw=1, label="chance")
+        names = [f"{label} (n={c['n']})" for label, c in zip(labels, cells, strict=True)]
+        ax.set_yticks(x, names)
+        ax.invert_yaxis()
+        ax.set_xlim(0, 1)
+        ax.set_xlabel("proportion choosing Bach")
+        ax.grid(axis="x", color=LINE, lw=0.6)
+    else:
+        ax.bar(x, np.nan_to_num(acc), color=ACCENT, width=0.6, label="ours (Wilson 95%)")
+        ax.errorbar(x, acc, yerr=error, fmt="none", ecolor=INK, capsize=4, lw=1.2)
+        ax.axhline(0.5, color=MUTED, ls="--", lw=1, label="chance")
+        ax.set_xticks(x, [f"{label}\nn={c['n']}" for label, c in zip(labels, cells, strict=True)])
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("proportion choosing Bach")
+        ax.grid(axis="y", color=LINE, lw=0.6)
     ax.set_axisbelow(True)
 
 
-def accuracy_by_category(cells: Sequence[dict[str, Any]]) -> Figure:
+def _is_narrow(fig: Figure) -> bool:
+    return fig.get_figwidth() < WIDE[0]
+
+
+def accuracy_by_category(cells: Sequence[dict[str, Any]], size: Size = WIDE) -> Figure:
     """Per category (all experience bands), with BachBot 2016's figure as a marker."""
-    fig = _figure()
+    fig = _figure(size)
     chosen = [_find(cells, c, ALL) for c in (*CATEGORIES, ALL)]
     _accuracy_bars(fig, chosen, [*CATEGORIES, "all"])
     old = [BACHBOT_2016["accuracy"][ALL][c] for c in CATEGORIES]
-    fig.axes[0].plot(
-        range(len(CATEGORIES)), old, "D", mfc="white", mec=INK, ms=6, label="BachBot 2016"
-    )
+    where = range(len(CATEGORIES))
+    xy = (old, where) if _is_narrow(fig) else (where, old)
+    fig.axes[0].plot(*xy, "D", mfc="white", mec=INK, ms=6, label="BachBot 2016")
     _legend(fig)
     return fig
 
 
-def accuracy_by_experience(cells: Sequence[dict[str, Any]]) -> Figure:
-    fig = _figure()
+def accuracy_by_experience(cells: Sequence[dict[str, Any]], size: Size = WIDE) -> Figure:
+    fig = _figure(size)
     chosen = [_find(cells, ALL, e) for e in (*EXPERIENCES, ALL)]
     _accuracy_bars(fig, chosen, [*EXPERIENCES, "all"])
     _legend(fig)
     return fig
 
 
-def answers_over_time(records: Sequence[AnswerRecord]) -> Figure:
+def answers_over_time(records: Sequence[AnswerRecord], size: Size = WIDE) -> Figure:
     """Answers per day (bars) and in total (line)."""
-    fig = _figure()
+    fig = _figure(size)
     days = Counter(r.created_at.date() for r in records if r.created_at is not None)
     if not days:
         return _empty(fig)
@@ -161,16 +188,16 @@ def answers_over_time(records: Sequence[AnswerRecord]) -> Figure:
     total.set_ylabel("answers in total")
     total.set_ylim(bottom=0)
     total.spines["right"].set_visible(True)
-    locator = mdates.AutoDateLocator(maxticks=8)
+    locator = mdates.AutoDateLocator(maxticks=4 if _is_narrow(fig) else 8)
     ax.xaxis.set_major_locator(locator)
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     _legend(fig, [ax, total])
     return fig
 
 
-def response_times(records: Sequence[AnswerRecord]) -> Figure:
+def response_times(records: Sequence[AnswerRecord], size: Size = WIDE) -> Figure:
     """Histogram of response times (from both clips heard to the answer), median marked."""
-    fig = _figure()
+    fig = _figure(size)
     seconds = np.array([r.response_ms / 1000 for r in records], dtype=float)
     if not len(seconds):
         return _empty(fig)
@@ -184,7 +211,7 @@ def response_times(records: Sequence[AnswerRecord]) -> Figure:
     if hidden:
         ax.plot([], [], " ", label=f"{hidden} slower beyond {top:.0f} s not shown")
     _legend(fig)
-    ax.set_xlabel("seconds from both clips heard to the answer")
+    ax.set_xlabel("seconds from both clips heard to the answer", wrap=True)
     ax.set_ylabel("answers")
     return fig
 
@@ -193,37 +220,65 @@ def _find(cells: Sequence[dict[str, Any]], category: str, experience: str) -> di
     return next(c for c in cells if c["category"] == category and c["experience"] == experience)
 
 
+Builder = Callable[[dict[str, Any], Sequence[AnswerRecord], Size], Figure]
+# Name -> (title, caption, builder from the summary and the records kept). The name is the
+# download's URL (/research/plots/<name>.svg) and the prefix of the inline SVG's ids.
+PLOTS: dict[str, tuple[str, str, Builder]] = {
+    "category": (
+        "Accuracy by category",
+        "Proportion of answers choosing Bach, with Wilson 95% intervals; diamonds: BachBot "
+        "2016 (same question, different design).",
+        lambda result, kept, size: accuracy_by_category(result["cells"], size),
+    ),
+    "experience": (
+        "Accuracy by music experience",
+        "All categories together, with Wilson 95% intervals.",
+        lambda result, kept, size: accuracy_by_experience(result["cells"], size),
+    ),
+    "time": (
+        "Answers over time",
+        "Answers kept under the current exclusions, per day (UTC) and in total.",
+        lambda result, kept, size: answers_over_time(kept, size),
+    ),
+    "response": (
+        "Response times",
+        "Time from both clips heard to the answer, for the answers kept.",
+        lambda result, kept, size: response_times(kept, size),
+    ),
+}
+FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+
 def dashboard_plots(result: dict[str, Any], kept: Sequence[AnswerRecord]) -> list[dict[str, str]]:
-    """The dashboard's four plots: name, title, caption and inline SVG."""
-    cells = result["cells"]
-    specs = [
-        (
-            "category",
-            "Accuracy by category",
-            "Proportion of answers choosing Bach, with Wilson 95% intervals; diamonds: BachBot "
-            "2016 (same question, different design).",
-            accuracy_by_category(cells),
-        ),
-        (
-            "experience",
-            "Accuracy by music experience",
-            "All categories together, with Wilson 95% intervals.",
-            accuracy_by_experience(cells),
-        ),
-        (
-            "time",
-            "Answers over time",
-            "Answers kept under the current exclusions, per day (UTC) and in total.",
-            answers_over_time(kept),
-        ),
-        (
-            "response",
-            "Response times",
-            "Time from both clips heard to the answer, for the answers kept.",
-            response_times(kept),
-        ),
-    ]
-    return [
-        {"name": name, "title": title, "caption": caption, "svg": svg(fig, title=title, salt=name)}
-        for name, title, caption, fig in specs
-    ]
+    """The dashboard's plots: name, title, caption, and inline SVG wide (``svg``) and narrow
+    (``svg_narrow``, for phones)."""
+    out = []
+    for name, (title, caption, build) in PLOTS.items():
+        wide, narrow = build(result, kept, WIDE), build(result, kept, NARROW)
+        out.append(
+            {
+                "name": name,
+                "title": title,
+                "caption": caption,
+                "svg": svg(wide, title=title, salt=name),
+                "svg_narrow": svg(narrow, title=title, salt=f"{name}-narrow"),
+            }
+        )
+    return out
+
+
+def download(name: str, fmt: str, result: dict[str, Any], kept: Sequence[AnswerRecord]) -> bytes:
+    """Plot ``name`` as a file of its own: the wide figure, as matplotlib writes it (a
+    standalone SVG with its stylesheet, or a PNG at 144 dpi)."""
+    if name not in PLOTS:
+        raise ValueError(f"unknown plot {name!r}; use one of {sorted(PLOTS)}")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown plot format {fmt!r}; use one of {sorted(FORMATS)}")
+    title, _, build = PLOTS[name]
+    fig = build(result, kept, WIDE)
+    if fmt == "png":
+        return png(fig)
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({**RC, "svg.hashsalt": name}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Title": title})
+    return buffer.getvalue()

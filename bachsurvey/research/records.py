@@ -8,9 +8,11 @@ browser) and ``server_elapsed_ms`` (the server) with the two clips' durations.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from bachsurvey.models import Answer, Question, Side
 from bachsurvey.research.stats import AnswerRecord, Exclusions, apply_exclusions, summarize
@@ -18,13 +20,41 @@ from bachsurvey.research.stats import AnswerRecord, Exclusions, apply_exclusions
 CHUNK_SIZE = 2000  # rows fetched from the database at a time (records and exports)
 
 
-def answers() -> QuerySet[Answer]:
-    """Every stored answer of a participant who has not withdrawn, oldest first.
+@dataclass(frozen=True, slots=True)
+class DateRange:
+    """Days from ``first`` to ``last``, both included, in UTC (the site's time zone, and the days
+    of the "answers over time" plot); None leaves that end open."""
+
+    first: date | None = None
+    last: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.first and self.last and self.first > self.last:
+            raise ValueError(f"the range starts ({self.first}) after it ends ({self.last})")
+
+    def within(self, field: str) -> Q:
+        """``field`` (a datetime) on one of the days."""
+        query = Q()
+        if self.first:
+            query &= Q(**{f"{field}__gte": datetime.combine(self.first, time.min, UTC)})
+        if self.last:
+            after = self.last + timedelta(days=1)
+            query &= Q(**{f"{field}__lt": datetime.combine(after, time.min, UTC)})
+        return query
+
+
+EVERY_DAY = DateRange()
+
+
+def answers(dates: DateRange = EVERY_DAY) -> QuerySet[Answer]:
+    """Every stored answer of a participant who has not withdrawn, given on ``dates``, oldest
+    first.
 
     Withdrawing deletes a participant's answers; the filter is a second guard, so that an answer
     left behind by any path never reaches the statistics or an export.
     """
-    return Answer.objects.filter(assignment__participant__withdrawn_at__isnull=True).order_by("pk")
+    kept = Answer.objects.filter(assignment__participant__withdrawn_at__isnull=True)
+    return kept.filter(dates.within("created_at")).order_by("pk")
 
 
 def heard_both(heard_fully: object) -> bool:
@@ -49,7 +79,12 @@ _RECORD_JOINS = {
     "bach_side": F("assignment__bach_side"),
     "real_s": F("assignment__question__clip_real__duration_s"),
     "generated_s": F("assignment__question__clip_generated__duration_s"),
+    "batch": F("assignment__question__clip_generated__chorale__batch__name"),
+    "checkpoint": F("assignment__question__clip_generated__chorale__checkpoint"),
+    "temperature": F("assignment__question__clip_generated__chorale__temperature"),
 }
+# A JSON key: values() reads it as a path (an F() or KT() of it cannot cross the joins).
+_SEARCH = "assignment__question__clip_generated__chorale__decoding__method"
 
 
 def _least_served(served: object) -> float | None:
@@ -79,20 +114,28 @@ def _record(row: dict[str, Any]) -> AnswerRecord:
         served=_least_served(row["served"]),
         server_elapsed_ms=row["server_elapsed_ms"],
         bach_side=row["bach_side"],
+        batch=row["batch"],
+        checkpoint=row["checkpoint"],
+        temperature=row["temperature"],
+        search=row[_SEARCH],
     )
 
 
-def answer_records() -> list[AnswerRecord]:
-    """One ``AnswerRecord`` per answer, read in chunks."""
-    rows = answers().values(*_RECORD_FIELDS, **_RECORD_JOINS)
+def answer_records(dates: DateRange = EVERY_DAY) -> list[AnswerRecord]:
+    """One ``AnswerRecord`` per answer given on ``dates``, read in chunks."""
+    rows = answers(dates).values(*_RECORD_FIELDS, _SEARCH, **_RECORD_JOINS)
     return [_record(row) for row in rows.iterator(chunk_size=CHUNK_SIZE)]
 
 
 def summary(
-    exclusions: Exclusions | None = None, *, fit_model: bool = True
+    exclusions: Exclusions | None = None,
+    dates: DateRange = EVERY_DAY,
+    *,
+    fit_model: bool = True,
 ) -> tuple[dict[str, Any], list[AnswerRecord]]:
-    """``stats.summarize`` of the stored answers, and the records it kept (for the plots)."""
-    records = answer_records()
+    """``stats.summarize`` of the answers given on ``dates``, and the records it kept (for the
+    plots and the breakdowns)."""
+    records = answer_records(dates)
     result = summarize(records, exclusions, fit_model=fit_model)
     kept, _ = apply_exclusions(records, exclusions)
     return result, kept

@@ -65,7 +65,9 @@ class AnswerRecord:
     smaller share of the two clips' bytes the server had sent before the answer, and
     ``server_elapsed_ms`` the server's time from the previous answer (or the start) to this one;
     None where the server did not record them (answers stored before it did). ``bach_side``
-    is where Bach was, for the position-bias table.
+    is where Bach was, for the position-bias table. ``batch``, ``checkpoint``, ``temperature``
+    and ``search`` (the decoding method of a piece found by search, not sampled) are the
+    generated sample's provenance, for the breakdowns.
     """
 
     participant_id: str
@@ -83,6 +85,10 @@ class AnswerRecord:
     served: float | None = None
     server_elapsed_ms: int | None = None
     bach_side: str | None = None
+    batch: str | None = None
+    checkpoint: str = ""
+    temperature: float | None = None
+    search: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

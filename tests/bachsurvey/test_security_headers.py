@@ -102,8 +102,12 @@ def test_the_dashboard_has_the_policy_and_its_plots_no_inline_style(seeded: Any)
     client = Client()
     client.force_login(research_data.make_user("rose", researcher=True))
     response = client.get("/research/")
-    assert response.status_code == 200 and response.content.count(b"<svg") == 4
+    assert response.status_code == 200 and response.content.count(b"<svg") == 8  # wide and narrow
     assert_protected(response)
+
+
+def test_the_api_reference_has_the_policy(client: Client) -> None:
+    assert_protected(client.get("/api/docs/"))
 
 
 def test_the_admin_pages_have_the_policy(admin_client: Client, quiz: list) -> None:

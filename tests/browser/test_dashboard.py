@@ -7,12 +7,13 @@ Screenshots go to a temporary folder, or to SCREENSHOTS_DIR when set; the README
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.bachsurvey.research.data import expected_cell, kept, make_user, seed_answers
+from tests.bachsurvey.research.data import START, expected_cell, kept, make_user, seed_answers
 from tests.browser.conftest import DESKTOP, PHONE
 
 pytestmark = pytest.mark.browser
@@ -46,7 +47,7 @@ def test_a_researcher_reads_the_dashboard(page: Page, seeded) -> None:  # type: 
     expect(page.locator("#model")).to_contain_text("a typical listener")
     expect(page.locator("#position")).to_contain_text("with Bach as clip A")
 
-    plots = page.locator("figure.plot svg[role=img]")
+    plots = page.locator("figure.plot svg[role=img]:visible")  # the wide drawings, here
     expect(plots).to_have_count(4)
     for index in range(4):
         box = plots.nth(index).bounding_box()
@@ -58,7 +59,7 @@ def test_a_researcher_reads_the_dashboard(page: Page, seeded) -> None:  # type: 
 
     page.get_by_label("Either clip was not played to its end").check()
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_url("**/research/?exclude_not_heard_fully=true", timeout=60_000)
+    page.wait_for_url("**/research/?*exclude_not_heard_fully=true", timeout=60_000)
     remaining = kept(seeded.answers, not_heard_fully=True)
     expect(page.locator("#kept")).to_have_text(
         f"Showing {len(remaining)} of {len(seeded.answers)} answers."
@@ -89,10 +90,55 @@ def test_it_screenshots_the_dashboard(
     page = context.new_page()
     page.set_default_timeout(20_000)
     log_in(page)
-    expect(page.locator("figure.plot svg")).to_have_count(4)
+    expect(page.locator("figure.plot svg:visible")).to_have_count(4)
+    # Every plot's text at least 9 CSS pixels high on the screen, phone or desktop.
+    assert smallest_plot_text(page) >= 9
     # Nothing wider than the screen: wide tables scroll inside their own box.
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=folder / f"7-dashboard-{size}.png", full_page=True)
     context.close()
+
+
+SMALLEST_TEXT = """() => {
+  let smallest = Infinity;
+  for (const svg of document.querySelectorAll("figure.plot svg")) {
+    const box = svg.getBoundingClientRect();
+    if (!box.width) continue;  // the drawing this screen does not show
+    const scale = box.width / svg.viewBox.baseVal.width;
+    for (const text of svg.querySelectorAll("text")) {
+      const size = parseFloat(text.getAttribute("font-size") || getComputedStyle(text).fontSize);
+      smallest = Math.min(smallest, size * scale);
+    }
+  }
+  return smallest;
+}"""
+
+
+def smallest_plot_text(page: Page) -> float:
+    """The smallest font size, in CSS pixels as drawn, of any text in the plots shown."""
+    return page.evaluate(SMALLEST_TEXT)
+
+
+def test_funnel_breakdowns_dates_and_downloads(page: Page, seeded) -> None:  # type: ignore[no-untyped-def]
+    log_in(page)
+    expect(page.locator("#funnel-started")).to_contain_text("started")
+    expect(page.locator("#funnel tbody tr")).to_have_count(7)  # stayed, questions 1-5, finished
+    for factor in ("batch", "checkpoint", "temperature"):
+        expect(page.locator(f"#breakdown-{factor}")).to_be_visible()
+    expect(page.locator("#breakdown-checkpoint tbody tr")).to_have_count(3)
+
+    day = seeded.answers[0]["day"]
+    until = (START + timedelta(days=day)).date().isoformat()
+    page.get_by_label("To", exact=True).fill(until)
+    page.get_by_role("button", name="Apply").click()
+    page.wait_for_url(f"**/research/?date_from=&date_to={until}", timeout=60_000)
+    inside = [a for a in seeded.answers if a["day"] <= day]
+    expect(page.locator("#headline-answers")).to_have_text(str(len(inside)))
+
+    for fmt, magic in (("PNG", b"\x89PNG"), ("SVG", b"<?xml")):
+        with page.expect_download() as download:
+            page.locator("#plot-category").get_by_role("link", name=f"{fmt} of accuracy").click()
+        assert download.value.suggested_filename == f"bach-or-bot-category-{until}.{fmt.lower()}"
+        assert Path(download.value.path()).read_bytes().startswith(magic)

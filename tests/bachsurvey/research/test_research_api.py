@@ -202,7 +202,7 @@ def test_the_schema_describes_the_results_api(client: Client) -> None:
     summary_params = {
         p["name"] for p in schema["paths"]["/api/results/summary/"]["get"]["parameters"]
     }
-    assert summary_params == {f"exclude_{name}" for name in RULES}
+    assert summary_params == {f"exclude_{name}" for name in RULES} | {"date_from", "date_to"}
     assert (
         "text/csv"
         in schema["paths"]["/api/results/answers.csv"]["get"]["responses"]["200"]["content"]
@@ -225,7 +225,8 @@ def test_the_dashboard_shows_the_figures(seeded: Seeded, client: Client, researc
     participants = len({a["participant_id"] for a in seeded.answers})
     assert f'id="headline-participants">{participants}<' in html
     assert f'id="headline-answers">{len(seeded.answers)}' in html
-    assert html.count("<svg") == 4 and html.count('role="img"') == 4
+    # Each plot twice: wide, and narrow for phones (CSS shows one).
+    assert html.count("<svg") == 8 and html.count('role="img"') == 8
     assert 'id="bachbot"' in html and "0.76" in html  # BachBot 2016, S, all
     faster = sum(a["faster"] is True for a in seeded.answers)
     assert f'id="count-faster_than_clips">{faster}<' in html
@@ -244,7 +245,7 @@ def test_the_dashboard_applies_the_toggles(seeded: Seeded, client: Client, resea
 def test_the_dashboard_renders_with_no_answers(db: None, client: Client, researcher) -> None:  # type: ignore[no-untyped-def]
     client.force_login(researcher)
     html = client.get("/research/").content.decode()
-    assert html.count("<svg") == 4 and "No answers yet" in html
+    assert html.count("<svg") == 8 and "No answers yet" in html
 
 
 def test_plots_are_svg_with_distinct_ids_and_png(seeded: Seeded) -> None:
@@ -252,8 +253,9 @@ def test_plots_are_svg_with_distinct_ids_and_png(seeded: Seeded) -> None:
     drawn = plots.dashboard_plots(result, kept_records)
     ids: list[str] = []
     for plot in drawn:
-        assert plot["svg"].startswith('<svg role="img" aria-label=')
-        ids += [chunk.split('"')[0] for chunk in plot["svg"].split(' id="')[1:]]
-    assert len(ids) == len(set(ids))  # four SVGs inline in one page must not share an id
+        for drawing in (plot["svg"], plot["svg_narrow"]):
+            assert drawing.startswith('<svg role="img" aria-label=')
+            ids += [chunk.split('"')[0] for chunk in drawing.split(' id="')[1:]]
+    assert len(ids) == len(set(ids))  # eight SVGs inline in one page must not share an id
     image = plots.png(plots.accuracy_by_category(result["cells"]))
     assert image.startswith(b"\x89PNG")

@@ -23,6 +23,7 @@ API = [
     "/api/results/items/",
     "/api/results/answers.csv",
     "/api/results/answers.json",
+    "/api/results/codebook/",
 ]
 PAGE = "/research/"
 
