@@ -236,6 +236,9 @@ BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
 # Answers per participant per minute: a person who listens to both clips manages a few.
 RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
+# Withdrawal codes tried per client address per hour (/withdraw/): a few typing mistakes pass,
+# guessing a code (one in ~10^11 per try) does not.
+RATE_LIMIT_WITHDRAWALS = env_int("RATE_LIMIT_WITHDRAWALS", 10, minimum=0)  # 0: off
 # Failed logins (admin and researcher pages) from one address before it is locked out, and for
 # how long the failures are remembered (the lockout ends when the first failure is forgotten).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=0)  # 0: off

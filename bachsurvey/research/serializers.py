@@ -163,6 +163,13 @@ class AnswerRowOutput(serializers.Serializer):
     attempt = serializers.IntegerField(help_text="1: the browser's first participant")
     participant_started_at = serializers.DateTimeField()
     participant_finished_at = serializers.DateTimeField(allow_null=True)
+    consent_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="the study version the participant agreed to (null: before versions existed)",
+    )
+    guardian_confirmed = serializers.BooleanField(
+        help_text="a minor whose parent or guardian agreed too"
+    )
     question_id = serializers.UUIDField()
     category = serializers.ChoiceField(Category.choices)
     position = serializers.IntegerField(help_text="0 to 4, in the participant's quiz")
