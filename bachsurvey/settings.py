@@ -247,6 +247,9 @@ SESSION_ENGINE = (
 RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
 # Answers per participant per minute: a person who listens to both clips manages a few.
 RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
+# Withdrawal codes tried per client address per hour (/withdraw/): a few typing mistakes pass,
+# guessing a code (one in ~10^11 per try) does not.
+RATE_LIMIT_WITHDRAWALS = env_int("RATE_LIMIT_WITHDRAWALS", 10, minimum=0)  # 0: off
 
 # --- The login lockout: django-axes (bachsurvey.logins), on both login pages and API tokens ---
 # Failed logins for one user name from one address before that pair is locked out; for one user

@@ -4,6 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from bachsurvey import api_docs, readiness
+from bachsurvey.consent import views as consent_views
 from bachsurvey.logins.forms import (
     LockoutAdminAuthenticationForm,
     LockoutAuthenticationForm,
@@ -24,6 +25,9 @@ handler404 = "bachsurvey.quiz.api.not_found"
 urlpatterns = [
     path("", views.quiz, name="quiz"),
     path("healthz", views.healthz, name="healthz"),
+    # The study as participants read it, and withdrawing by code from any device.
+    path("about/", consent_views.about, name="about"),
+    path("withdraw/", consent_views.withdraw, name="withdraw-by-code"),
     # Readiness: database, cache, broker (when set) and media, each tried (bachsurvey.readiness).
     path("readyz", readiness.readyz, name="readyz"),
     # Before the admin's own URLs, so that its login page answers 429 while locked out.

@@ -1,6 +1,7 @@
 """The listening test's data, where Django looks for the app's models: the content of the quiz
 (models.content: batches, chorales, clips, questions, grid runs) and its participants
-(models.participants: participants, assignments, answers, clip deliveries).
+(models.participants: participants, assignments, answers, clip deliveries) and the study
+they agree to (models.study: its versions).
 
 Every model and choice is imported from here (``from bachsurvey.models import Question``); the
 migrations name ``bachsurvey.models.new_seed`` and ``bachsurvey.models.new_media_key`` too.
@@ -19,6 +20,7 @@ from bachsurvey.models.content import (
     new_seed,
 )
 from bachsurvey.models.participants import (
+    AGE_GROUP_YOUNGEST,
     AgeGroup,
     Answer,
     Assignment,
@@ -28,8 +30,11 @@ from bachsurvey.models.participants import (
     Side,
     new_media_key,
 )
+from bachsurvey.models.study import MINIMUM_AGES, MinorsPolicy, Study
 
 __all__ = [
+    "AGE_GROUP_YOUNGEST",
+    "MINIMUM_AGES",
     "MAX_BATCH_COUNT",
     "MAX_SEED",
     "SINGLE_VOICE",
@@ -43,9 +48,11 @@ __all__ = [
     "ClipDelivery",
     "Experience",
     "GridRun",
+    "MinorsPolicy",
     "Participant",
     "Question",
     "Side",
+    "Study",
     "new_media_key",
     "new_seed",
 ]

@@ -28,6 +28,17 @@ class AgeGroup(models.TextChoices):
     OVER_60 = "over-60", "over 60"
 
 
+# The youngest age in each group: a study's minimum age makes a group minors when its youngest
+# is below it (bachsurvey.models.study).
+AGE_GROUP_YOUNGEST: dict[str, int] = {
+    AgeGroup.UNDER_18: 0,
+    AgeGroup.FROM_18: 18,
+    AgeGroup.FROM_26: 26,
+    AgeGroup.FROM_46: 46,
+    AgeGroup.OVER_60: 61,
+}
+
+
 class Experience(models.TextChoices):
     NOVICE = "novice", "I listen to music but play no instrument"
     INTERMEDIATE = "intermediate", "I play an instrument but have not studied composition"
@@ -52,6 +63,23 @@ class Participant(models.Model):
     )
     finished_at = models.DateTimeField(null=True, blank=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The version of the study's description this participant agreed to; null for participants
+    # who started before the study was described on the site.
+    study = models.ForeignKey(
+        "bachsurvey.Study",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="participants",
+        verbose_name="consent version",
+    )
+    guardian_confirmed = models.BooleanField(
+        default=False, help_text="a minor whose parent or guardian agreed too"
+    )
+    # A keyed hash of the withdrawal code (bachsurvey.consent.codes), never the code itself.
+    withdrawal_code_hash = models.CharField(
+        max_length=64, unique=True, null=True, blank=True, editable=False
+    )
 
     def __str__(self) -> str:
         return f"participant {str(self.id)[:8]}"

@@ -27,9 +27,16 @@ class AssignmentInline(admin.TabularInline):
 
 @admin.register(Participant)
 class ParticipantAdmin(ReadOnlyAdmin):
-    list_display = ["id", "created_at", "age_group", "experience", "finished_at", "withdrawn_at"]
-    list_filter = ["age_group", "experience"]
+    list_display = ["id", "created_at", "age_group", "experience", "consent_version",
+                    "guardian_confirmed", "finished_at", "withdrawn_at"]  # fmt: skip
+    list_filter = ["age_group", "experience", "study__version", "guardian_confirmed"]
+    list_select_related = ["study"]
+    exclude = ["withdrawal_code_hash"]
     inlines = [AssignmentInline]
+
+    @admin.display(description="consent version", ordering="study__version")
+    def consent_version(self, participant: Participant) -> int | None:
+        return participant.study.version if participant.study else None
 
 
 @admin.register(Answer)

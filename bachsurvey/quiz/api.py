@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from bachsurvey.consent import codes
 from bachsurvey.quiz import clip_urls, services, session, sql, throttles
 from bachsurvey.quiz.parsers import SafeJSONParser, too_large
 from bachsurvey.quiz.serializers import (
@@ -51,6 +52,9 @@ ERROR_STATUS: dict[type[services.SurveyError], int] = {
     services.AlreadyAnswered: status.HTTP_409_CONFLICT,
     services.OutOfOrder: status.HTTP_409_CONFLICT,
     services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
+    services.StudyChanged: status.HTTP_409_CONFLICT,
+    services.TooYoung: status.HTTP_400_BAD_REQUEST,
+    services.GuardianRequired: status.HTTP_400_BAD_REQUEST,
 }
 
 # A body the serializer refuses: {"field": ["message", …]}, or {"detail"} for one that is not JSON.
@@ -129,25 +133,35 @@ class ParticipantCreateApi(ParticipantApi):
             201: ParticipantCreatedOutput,
             400: ValidationErrorOutput,
             403: ErrorOutput,
+            409: ErrorOutput,
             413: ErrorOutput,
             429: ErrorOutput,
             503: ErrorOutput,
         },
         summary="Start the quiz: consent, background, and five questions",
+        description=(
+            "400 with code too_young (the study stops minors) or guardian_required (a minor "
+            "without guardian_consent); 409 study_changed when consent_version is not the "
+            "current study version. Nothing is stored on a refusal."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = ParticipantInput(data=request.data)
         data.is_valid(raise_exception=True)
         django_request: HttpRequest = request._request
+        values = data.validated_data
         try:
-            participant = services.create_participant(
-                age_group=data.validated_data["age_group"],
-                experience=data.validated_data["experience"],
+            started = services.create_participant(
+                age_group=values["age_group"],
+                experience=values["experience"],
                 attempt=session.next_attempt(django_request),
+                consent_version=values.get("consent_version"),
+                guardian_confirmed=values["guardian_consent"],
             )
         except services.SurveyError as error:
             return refusal(error)
-        session.bind(django_request, participant)
+        participant = started.participant
+        session.bind(django_request, participant, codes.display(started.withdrawal_code))
         quiz = sql.quiz_of(participant.pk)
         assert quiz is not None  # created above, in a transaction that has committed
         clip_urls.remember(django_request, quiz)
@@ -164,7 +178,7 @@ class ParticipantDetailApi(ParticipantApi):
         quiz = sql.quiz_of(session.own_participant_id(request._request, participant_id))
         if quiz is None:
             raise Http404("No such participant.")
-        return Response(progress_payload(quiz))
+        return Response(progress_payload(quiz, session.withdrawal_code(request._request)))
 
 
 class AnswerCreateApi(ParticipantApi):

@@ -23,11 +23,29 @@ class ParticipantInput(serializers.Serializer):
     consent = serializers.BooleanField(help_text="must be true")
     age_group = serializers.ChoiceField(choices=AgeGroup.choices)
     experience = serializers.ChoiceField(choices=Experience.choices)
+    consent_version = serializers.IntegerField(
+        min_value=1,
+        max_value=2**31 - 1,
+        required=False,
+        help_text="the study version the page showed; must be the current one",
+    )
+    guardian_consent = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="a parent or guardian agreed too: needed for minors when the study allows them",
+    )
 
     def validate_consent(self, value: bool) -> bool:
         # BooleanField also takes "yes", 1, "on"…; consent must be the JSON value true.
         if self.initial_data.get("consent") is not True:
             raise serializers.ValidationError("Consent is required to take part.")
+        return value
+
+    def validate_guardian_consent(self, value: bool) -> bool:
+        # As for consent: a guardian's agreement is the JSON value true, nothing that reads like it.
+        given = self.initial_data.get("guardian_consent", False)
+        if given is not True and given is not False:  # `in (True, False)` would take 1 and 0
+            raise serializers.ValidationError("Must be true or false.")
         return value
 
 
@@ -127,6 +145,10 @@ class ProgressOutput(serializers.Serializer):
     total = serializers.IntegerField()
     questions = QuestionProgressOutput(many=True)
     results = ResultsOutput(allow_null=True, help_text="null until finished")
+    withdrawal_code = serializers.CharField(
+        allow_null=True,
+        help_text="withdraws from any device at /withdraw/; null once withdrawn",
+    )
 
 
 class WithdrawnOutput(serializers.Serializer):
@@ -168,7 +190,8 @@ def answer_payload(item: QuizItem) -> dict[str, Any] | None:
     }
 
 
-def progress_payload(quiz: Quiz) -> dict[str, Any]:
+def progress_payload(quiz: Quiz, withdrawal_code: str | None) -> dict[str, Any]:
+    """``withdrawal_code``: as this browser's session holds it (never read from the database)."""
     items = [] if quiz.withdrawn else quiz.items
     questions = [{**question_payload(i), "answer": answer_payload(i)} for i in items]
     if quiz.withdrawn:
@@ -184,6 +207,7 @@ def progress_payload(quiz: Quiz) -> dict[str, Any]:
         "total": services.QUESTIONS_PER_PARTICIPANT,
         "questions": questions,
         "results": results_payload(quiz) if status == "finished" else None,
+        "withdrawal_code": None if quiz.withdrawn else withdrawal_code,
     }
 
 

@@ -1,5 +1,6 @@
 """Everything a participant writes, each in one transaction (HackSoft-style services): starting a
-quiz (consent, background and the draw of its questions), answering, withdrawing.
+quiz (consent to the current study version, the minimum age, background, a withdrawal code and
+the draw of its questions), answering, withdrawing.
 
 The API calls these; it never touches models directly for writes. The busy writes' SQL is
 written out in bachsurvey.quiz.sql. Refusals are typed errors (SurveyError subclasses) that the
@@ -25,7 +26,18 @@ from dataclasses import dataclass, replace
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bachsurvey.models import SINGLE_VOICE, Answer, Category, Participant, Side, new_media_key
+from bachsurvey.consent import codes
+from bachsurvey.consent.study import current_study
+from bachsurvey.models import (
+    SINGLE_VOICE,
+    Answer,
+    Category,
+    MinorsPolicy,
+    Participant,
+    Side,
+    Study,
+    new_media_key,
+)
 from bachsurvey.quiz import clip_urls, sql
 from bachsurvey.quiz.sql import Drawable, QuizItem
 
@@ -69,6 +81,18 @@ class AlreadyAnswered(SurveyError):
 
 class OutOfOrder(SurveyError):
     code = "out_of_order"
+
+
+class StudyChanged(SurveyError):
+    code = "study_changed"
+
+
+class TooYoung(SurveyError):
+    code = "too_young"
+
+
+class GuardianRequired(SurveyError):
+    code = "guardian_required"
 
 
 # --- drawing a quiz ------------------------------------------------------------------------------
@@ -118,18 +142,67 @@ def draw_sides(count: int) -> list[str]:
 # --- participants --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Started:
+    """A new participant, and its withdrawal code in plain text (stored only as a hash)."""
+
+    participant: Participant
+    withdrawal_code: str
+
+
+def check_consent(
+    study: Study, *, consent_version: int | None, age_group: str, guardian_confirmed: bool
+) -> bool:
+    """Refuse a start the study does not allow (typed errors); True for a minor whose
+    guardian agreed. ``consent_version`` is the version the page showed, when it says."""
+    if consent_version is not None and consent_version != study.version:
+        raise StudyChanged(
+            "The study's description has changed since you opened the page; please reload "
+            "the page and read it again."
+        )
+    if not study.is_minor(age_group):
+        return False
+    if study.minors == MinorsPolicy.STOP:
+        raise TooYoung(
+            f"Sorry, this study is for people aged {study.minimum_age} and over; nothing "
+            f"has been stored. Thank you for your interest."
+        )
+    if not guardian_confirmed:
+        raise GuardianRequired(
+            f"For people under {study.minimum_age}, a parent or guardian must agree too: "
+            f"please ask them and tick the box."
+        )
+    return True
+
+
 def create_participant(
-    *, age_group: str, experience: str, attempt: int = 1, rng: random.Random | None = None
-) -> Participant:
-    """A consenting participant with five assigned questions (consent is checked by the API)."""
+    *,
+    age_group: str,
+    experience: str,
+    attempt: int = 1,
+    rng: random.Random | None = None,
+    consent_version: int | None = None,
+    guardian_confirmed: bool = False,
+) -> Started:
+    """A consenting participant with five assigned questions (consent is checked by the API),
+    bound to the current study version; nothing is stored when the study refuses the start."""
     rng = rng or random.SystemRandom()
     with transaction.atomic():
+        study = current_study()
+        minor_with_guardian = check_consent(
+            study,
+            consent_version=consent_version,
+            age_group=age_group,
+            guardian_confirmed=guardian_confirmed,
+        )
         questions = draw_questions(rng)
-        participant = Participant.objects.create(
+        participant, code = _new_participant(
+            study=study,
             consented_at=timezone.now(),
             age_group=age_group,
             experience=experience,
             attempt=attempt,
+            guardian_confirmed=minor_with_guardian,
         )
         ids = [q.pk for q in questions]
         rows = [
@@ -137,7 +210,23 @@ def create_participant(
             for position, (question, side) in enumerate(zip(ids, draw_sides(len(ids)), strict=True))
         ]
         sql.insert_assignments(participant.pk, rows)
-    return participant
+    return Started(participant=participant, withdrawal_code=code)
+
+
+def _new_participant(**fields: object) -> tuple[Participant, str]:
+    """The participant row with a fresh withdrawal code; a code already taken (odds about one
+    in 10^6 with a million participants) is drawn again."""
+    for _ in range(5):
+        code = codes.new_code()
+        try:
+            with transaction.atomic():
+                participant = Participant.objects.create(
+                    withdrawal_code_hash=codes.digest(code), **fields
+                )
+            return participant, code
+        except IntegrityError:
+            continue
+    raise IntegrityError("no free withdrawal code after 5 draws")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 The session stores the participant's id; the database stores no session key, cookie or IP
 address. (Binding by session key would break whenever Django rotates the key.) The session also
-counts how many participants this browser has started, for the "second attempt" exclusion rule.
+counts how many participants this browser has started, for the "second attempt" exclusion rule,
+and keeps the participant's withdrawal code to show it on the results page.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from bachsurvey.models import Participant
 
 PARTICIPANT_KEY = "bachsurvey_participant"
 ATTEMPTS_KEY = "bachsurvey_attempts"
+# The participant's withdrawal code as shown ("ABCD-2345"); the database holds only its hash
+# (bachsurvey.consent.codes), so this session is what shows it again after a reload.
+CODE_KEY = "bachsurvey_withdrawal_code"
 
 
 def bound_participant_id(request: HttpRequest) -> str | None:
@@ -23,9 +27,14 @@ def next_attempt(request: HttpRequest) -> int:
     return int(request.session.get(ATTEMPTS_KEY, 0)) + 1
 
 
-def bind(request: HttpRequest, participant: Participant) -> None:
+def bind(request: HttpRequest, participant: Participant, withdrawal_code: str) -> None:
     request.session[PARTICIPANT_KEY] = str(participant.pk)
     request.session[ATTEMPTS_KEY] = participant.attempt
+    request.session[CODE_KEY] = withdrawal_code
+
+
+def withdrawal_code(request: HttpRequest) -> str | None:
+    return request.session.get(CODE_KEY)
 
 
 def own_participant_id(request: HttpRequest, participant_id: object) -> str:

@@ -2,6 +2,8 @@
 
 * New participants per client address per hour (settings.RATE_LIMIT_PARTICIPANTS).
 * Answers per participant per minute (settings.RATE_LIMIT_ANSWERS).
+* Withdrawal codes tried per client address per hour (settings.RATE_LIMIT_WITHDRAWALS), on the
+  /withdraw/ page (bachsurvey.consent.views): codes are too many to guess, at this pace.
 
 0 switches a limit off. The rates are read from settings at each request (DRF makes a throttle
 per request), so a test or a deployment changes them without a restart. Over a limit the view
@@ -96,3 +98,15 @@ class AnswerThrottle(RateLimit):
         if participant_id != session.bound_participant_id(request._request):
             return None
         return self.cache_format % {"scope": self.scope, "ident": participant_id}
+
+
+class WithdrawalCodeThrottle(RateLimit):
+    """Used by a plain Django view (the /withdraw/ page), which calls allow_request itself."""
+
+    scope = "withdrawals"
+    setting = "RATE_LIMIT_WITHDRAWALS"
+    period = "hour"
+    message = "Too many withdrawal codes tried from your network; please try again {wait}."
+
+    def get_cache_key(self, request: Request, view: APIView | None) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}

@@ -11,19 +11,28 @@ from django.shortcuts import render
 from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
+from bachsurvey.consent.study import current_study
 from bachsurvey.models import AgeGroup, Category, Experience
 from bachsurvey.quiz import clip_files, clip_urls, session, sql
 
 
 @require_safe
 def quiz(request: HttpRequest) -> HttpResponse:
-    """One page for the whole quiz; the script resumes the session's participant, if any."""
-    state = {"participant": session.bound_participant_id(request)}
+    """One page for the whole quiz; the script resumes the session's participant, if any.
+    The consent step shows the current study version, which the page sends back with the start."""
+    study = current_study()
+    state = {
+        "participant": session.bound_participant_id(request),
+        "consent_version": study.version,
+        "minor_groups": study.minor_groups(),
+        "minors": study.minors,
+    }
     return render(
         request,
         "quiz.html",
         {
             "state": state,
+            "study": study,
             "age_groups": AgeGroup.choices,
             "experiences": Experience.choices,
             "categories": {c.value: c.label for c in Category},

@@ -35,6 +35,10 @@ _SOURCES: dict[str, str | None] = {
     "attempt": "assignment__participant__attempt",
     "participant_started_at": "assignment__participant__created_at",
     "participant_finished_at": "assignment__participant__finished_at",
+    # The study version the participant agreed to (bachsurvey.models.study); empty for those who
+    # started before the study was described on the site.
+    "consent_version": "assignment__participant__study__version",
+    "guardian_confirmed": "assignment__participant__guardian_confirmed",
     "question_id": "assignment__question_id",
     "category": "assignment__question__category",
     "position": "assignment__position",

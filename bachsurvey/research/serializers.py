@@ -223,6 +223,13 @@ class AnswerRowOutput(serializers.Serializer):
     participant_finished_at = serializers.DateTimeField(
         allow_null=True, help_text="when they answered their last question; empty if they have not"
     )
+    consent_version = serializers.IntegerField(
+        allow_null=True,
+        help_text="the study version the participant agreed to (null: before versions existed)",
+    )
+    guardian_confirmed = serializers.BooleanField(
+        help_text="a minor whose parent or guardian agreed too"
+    )
     question_id = serializers.UUIDField(help_text="the question (a pair of clips), a random id")
     category = serializers.ChoiceField(
         Category.choices, help_text="what the model wrote in the generated clip"

@@ -302,6 +302,8 @@
     });
     $("withdraw-confirm").hidden = true;
     $("withdraw").hidden = false;
+    $("withdrawal-code").textContent = progress.withdrawal_code || "";
+    $("withdrawal-code-line").hidden = !progress.withdrawal_code;
     show("results");
     say("");
   }
@@ -349,6 +351,8 @@
         consent: $("consent").checked,
         age_group: age,
         experience: experience,
+        consent_version: state.consent_version,
+        guardian_consent: $("guardian-consent").checked,
       });
       state.participant = created.id;
       progress = {
@@ -360,7 +364,14 @@
       };
       showQuestion(0);
     } catch (error) {
+      const code = error.data && error.data.code;
+      if (code === "too_young") {
+        $("step").textContent = "";
+        show("too-young"); // nothing was stored
+        return;
+      }
       say(error.message);
+      if (code === "guardian_required") $("guardian-consent").focus();
     } finally {
       button.disabled = false;
     }

@@ -10,7 +10,9 @@ from bachsurvey.models import Question
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.parametrize("model", ["batch", "chorale", "clip", "question", "participant", "answer"])
+@pytest.mark.parametrize(
+    "model", ["batch", "chorale", "clip", "question", "participant", "answer", "study"]
+)
 def test_it_lists_each_model(admin_client: Client, quiz: list, model: str) -> None:
     assert admin_client.get(f"/admin/bachsurvey/{model}/").status_code == 200
 

@@ -84,3 +84,17 @@ def test_the_lockout_admin_works_under_the_policy(page: Page, transactional_db: 
     assert not AccessAttempt.objects.exists()
     assert page.evaluate("window.cspViolations") == []
     assert console == []
+
+
+@pytest.mark.parametrize("url", ["/about/", "/withdraw/"])
+def test_the_consent_pages_work_under_the_policy(page: Page, url: str) -> None:
+    console = watch(page)
+    page.goto(url)
+    links = page.get_by_role("navigation", name="The study")
+    expect(links.get_by_role("link", name="About this study")).to_be_visible()
+    if url == "/withdraw/":  # a refused code renders the page again, with its error
+        page.get_by_label("Your withdrawal code").fill("ABCD-2345")
+        page.get_by_role("button", name="Withdraw and delete my answers").click()
+        expect(page.locator("#code-error")).to_be_visible()
+    assert page.evaluate("window.cspViolations") == []
+    assert console == []

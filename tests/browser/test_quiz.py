@@ -138,6 +138,8 @@ def test_the_answer_buttons_stay_locked_until_both_clips_ended(page: Page) -> No
 def test_the_quiz_works_by_keyboard_alone(page: Page) -> None:
     page.goto("/")
     page.keyboard.press("Tab")
+    expect(page.locator("#privacy-notice summary")).to_be_focused()  # the study's, first
+    page.keyboard.press("Tab")
     expect(page.locator("#consent")).to_be_focused()
     page.keyboard.press("Space")
     page.keyboard.press("Tab")

@@ -1,5 +1,7 @@
 """The quiz page and the API schema are served."""
 
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -21,15 +23,22 @@ def test_it_shows_the_landing_page_with_consent(client: Client) -> None:
     assert 'name="csrf-token"' in page
 
 
+def page_state(client: Client) -> dict:
+    page = client.get("/").content.decode()
+    found = re.search(r'<script id="quiz-state" type="application/json">(.*?)</script>', page)
+    assert found, page
+    return json.loads(found.group(1))
+
+
 @pytest.mark.django_db
 def test_it_tells_the_page_which_participant_to_resume(client: Client, quiz: list) -> None:
-    assert '{"participant": null}' in client.get("/").content.decode()
+    assert page_state(client)["participant"] is None
     created = client.post(
         "/api/participants/",
         {"consent": True, "age_group": "18-25", "experience": "novice"},
         content_type="application/json",
     ).json()
-    assert f'{{"participant": "{created["id"]}"}}' in client.get("/").content.decode()
+    assert page_state(client)["participant"] == created["id"]
 
 
 def test_it_serves_the_openapi_schema(client: Client) -> None:

@@ -1,0 +1,26 @@
+"""Withdrawing by code, from any device: the same deletion and tombstone as the quiz page's own
+withdrawal (bachsurvey.quiz.services.withdraw), found through the code's hash."""
+
+from __future__ import annotations
+
+from bachsurvey.consent import codes
+from bachsurvey.models import Participant
+from bachsurvey.quiz import clip_urls, services
+
+
+class UnknownCode(Exception):
+    """No participant has this code (or it is not a code at all)."""
+
+
+def withdraw_by_code(typed: str) -> int:
+    """Withdraw the participant whose code was typed; the number of answers deleted (0 when
+    withdrawn before). UnknownCode when no participant has it."""
+    code = codes.normalize(typed)
+    if code is None:
+        raise UnknownCode(typed)
+    participant = Participant.objects.filter(withdrawal_code_hash__in=codes.digests(code)).first()
+    if participant is None:
+        raise UnknownCode(typed)
+    deleted = services.withdraw(participant)
+    clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
+    return deleted
