@@ -29,6 +29,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
+from bachsurvey.models import Participant
 from bachsurvey.quiz import clip_urls, services, session, sql, throttles
 from bachsurvey.quiz.parsers import SafeJSONParser, too_large
 from bachsurvey.quiz.serializers import (
@@ -50,6 +51,7 @@ ERROR_STATUS: dict[type[services.SurveyError], int] = {
     services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
     services.AlreadyAnswered: status.HTTP_409_CONFLICT,
     services.OutOfOrder: status.HTTP_409_CONFLICT,
+    services.NotFinished: status.HTTP_409_CONFLICT,
     services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
 }
 
@@ -144,15 +146,50 @@ class ParticipantCreateApi(ParticipantApi):
                 age_group=data.validated_data["age_group"],
                 experience=data.validated_data["experience"],
                 attempt=session.next_attempt(django_request),
+                heard=services.heard_questions(session.earlier_participant_ids(django_request)),
             )
         except services.SurveyError as error:
             return refusal(error)
-        session.bind(django_request, participant)
-        quiz = sql.quiz_of(participant.pk)
-        assert quiz is not None  # created above, in a transaction that has committed
-        clip_urls.remember(django_request, quiz)
-        payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
-        return Response(payload, status=status.HTTP_201_CREATED)
+        return started(django_request, participant)
+
+
+def started(request: HttpRequest, participant: Participant) -> Response:
+    """Bind a new participant to this browser and reply with its questions (201)."""
+    session.bind(request, participant)
+    quiz = sql.quiz_of(participant.pk)
+    assert quiz is not None  # created by the caller, in a transaction that has committed
+    clip_urls.remember(request, quiz)
+    payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
+    return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class PlayAgainApi(ParticipantApi):
+    throttle_classes = [throttles.ParticipantCreationThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: ParticipantCreatedOutput,
+            403: ErrorOutput,
+            404: ErrorOutput,
+            409: ErrorOutput,
+            429: ErrorOutput,
+            503: ErrorOutput,
+        },
+        summary="Play again after finishing: a new attempt, the earlier answers kept",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        django_request: HttpRequest = request._request
+        own_id = session.own_participant_id(django_request, participant_id)
+        try:
+            participant = services.play_again(
+                previous_id=own_id,
+                attempt=session.next_attempt(django_request),
+                earlier=session.earlier_participant_ids(django_request),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        return started(django_request, participant)
 
 
 class ParticipantDetailApi(ParticipantApi):
@@ -222,4 +259,11 @@ class WithdrawApi(ParticipantApi):
         participant = session.own_participant(request._request, participant_id)
         deleted = services.withdraw(participant)
         clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
+        # This browser's earlier attempts (played again) go too: their answers are as much
+        # this person's as the last quiz's.
+        for earlier in Participant.objects.filter(
+            pk__in=session.earlier_participant_ids(request._request), withdrawn_at__isnull=True
+        ):
+            deleted += services.withdraw(earlier)
+            clip_urls.mark_ended(earlier.pk, 0)
         return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

@@ -20,13 +20,25 @@ from __future__ import annotations
 
 import random
 import secrets
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from bachsurvey.models import SINGLE_VOICE, Answer, Category, Participant, Side, new_media_key
+from bachsurvey.models import (
+    SINGLE_VOICE,
+    Answer,
+    Assignment,
+    Category,
+    Participant,
+    Side,
+    new_media_key,
+)
 from bachsurvey.quiz import clip_urls, sql
+from bachsurvey.quiz.practice import PRACTICE_CHORALE
 from bachsurvey.quiz.sql import Drawable, QuizItem
 
 QUESTIONS_PER_PARTICIPANT = 5
@@ -71,40 +83,70 @@ class OutOfOrder(SurveyError):
     code = "out_of_order"
 
 
+class NotFinished(SurveyError):
+    code = "not_finished"
+
+
 # --- drawing a quiz ------------------------------------------------------------------------------
 
 
-def draw_questions(rng: random.Random) -> list[Drawable]:
-    """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
-    return draw_from(sql.live_questions(), rng)
+def draw_questions(rng: random.Random, heard: frozenset[uuid.UUID] = frozenset()) -> list[Drawable]:
+    """Five live questions per SLOTS, no repeats, no shared chorale, in random order; questions
+    in ``heard`` (an earlier attempt's) only where nothing else fills a slot."""
+    return draw_from(sql.live_questions(), rng, heard)
 
 
-def draw_from(pool: list[Drawable], rng: random.Random) -> list[Drawable]:
+def draw_from(
+    pool: list[Drawable], rng: random.Random, heard: frozenset[uuid.UUID] = frozenset()
+) -> list[Drawable]:
     """Five questions of ``pool`` per SLOTS (see draw_questions); NotEnoughQuestions if it
-    cannot fill a quiz."""
+    cannot fill a quiz. The practice pair's chorale is never drawn: its answer is public.
+
+    A question of ``heard`` is drawn, and a chorale heard in one reused, only where nothing
+    fresh fills the slot; failing that altogether, the draw ignores ``heard``. With nothing
+    heard, the draw is exactly the plain one (the same rng calls)."""
+    heard_chorales = frozenset().union(*(q.chorales for q in pool if q.pk in heard))
+
+    def rank(question: Drawable) -> int:  # 0: fresh; 1: a heard chorale; 2: a heard question
+        if question.pk in heard:
+            return 2
+        return 1 if question.chorales & heard_chorales else 0
+
+    chosen = _draw(pool, rng, rank) if heard else None
+    chosen = chosen or _draw(pool, rng, lambda question: 0)
+    if chosen is None:
+        raise NotEnoughQuestions(
+            "There are not enough live questions to build a quiz; please come back later."
+        )
+    return chosen
+
+
+def _draw(
+    pool: list[Drawable], rng: random.Random, rank: Callable[[Drawable], int]
+) -> list[Drawable] | None:
     by_category: dict[str, list[Drawable]] = {}
     for question in pool:  # a fixed order, so a seeded rng draws reproducibly
         by_category.setdefault(question.category, []).append(question)
     for _ in range(DRAW_TRIES):
         chosen: list[Drawable] = []
-        used: set[str] = set()
+        used: set[str] = {PRACTICE_CHORALE}
         for slot in SLOTS:
             usable = {
                 category: [q for q in by_category.get(category, []) if not q.chorales & used]
                 for category in slot
             }
-            categories = [c for c in slot if usable[c]]
-            if not categories:
+            best = min((rank(q) for c in slot for q in usable[c]), default=None)
+            if best is None:
                 break
+            usable = {c: [q for q in usable[c] if rank(q) == best] for c in slot}
+            categories = [c for c in slot if usable[c]]
             question = rng.choice(usable[rng.choice(categories)])
             chosen.append(question)
             used |= question.chorales
         else:
             rng.shuffle(chosen)
             return chosen
-    raise NotEnoughQuestions(
-        "There are not enough live questions to build a quiz; please come back later."
-    )
+    return None
 
 
 def draw_sides(count: int) -> list[str]:
@@ -119,14 +161,21 @@ def draw_sides(count: int) -> list[str]:
 
 
 def create_participant(
-    *, age_group: str, experience: str, attempt: int = 1, rng: random.Random | None = None
+    *,
+    age_group: str,
+    experience: str,
+    attempt: int = 1,
+    heard: frozenset[uuid.UUID] = frozenset(),
+    consented_at: datetime | None = None,
+    rng: random.Random | None = None,
 ) -> Participant:
-    """A consenting participant with five assigned questions (consent is checked by the API)."""
+    """A consenting participant with five assigned questions (consent is checked by the API),
+    drawn away from the ``heard`` questions of this browser's earlier attempts."""
     rng = rng or random.SystemRandom()
     with transaction.atomic():
-        questions = draw_questions(rng)
+        questions = draw_questions(rng, heard)
         participant = Participant.objects.create(
-            consented_at=timezone.now(),
+            consented_at=consented_at or timezone.now(),
             age_group=age_group,
             experience=experience,
             attempt=attempt,
@@ -138,6 +187,43 @@ def create_participant(
         ]
         sql.insert_assignments(participant.pk, rows)
     return participant
+
+
+def heard_questions(participant_ids: Iterable[object]) -> frozenset[uuid.UUID]:
+    """The questions assigned to these participants (a browser's attempts; a withdrawn one has
+    none left)."""
+    ids = [str(pk) for pk in participant_ids]
+    rows = Assignment.objects.filter(participant_id__in=ids).values_list("question_id", flat=True)
+    return frozenset(rows)
+
+
+def play_again(
+    *,
+    previous_id: object,
+    attempt: int,
+    earlier: Iterable[object] = (),
+    rng: random.Random | None = None,
+) -> Participant:
+    """A new attempt from the same browser after a finished quiz: a new participant with the
+    same background and consent, numbered ``attempt`` (the statistics' repeat-attempts rule
+    reads it), its questions drawn away from those this browser has heard (``previous_id`` and
+    the ``earlier`` attempts). The earlier answers stay as they were."""
+    with transaction.atomic():
+        previous = Participant.objects.select_for_update().filter(pk=previous_id).first()
+        if previous is None:
+            raise UnknownParticipant("No such participant.")
+        if previous.withdrawn:
+            raise ParticipantWithdrawn("You have withdrawn from the study.")
+        if previous.finished_at is None:
+            raise NotFinished("Please finish this quiz before playing again.")
+        return create_participant(
+            age_group=previous.age_group,
+            experience=previous.experience,
+            attempt=attempt,
+            heard=heard_questions([previous_id, *earlier]),
+            consented_at=previous.consented_at,
+            rng=rng,
+        )
 
 
 @dataclass(frozen=True)

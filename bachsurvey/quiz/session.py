@@ -2,7 +2,10 @@
 
 The session stores the participant's id; the database stores no session key, cookie or IP
 address. (Binding by session key would break whenever Django rotates the key.) The session also
-counts how many participants this browser has started, for the "second attempt" exclusion rule.
+counts how many participants this browser has started: that count is the new participant's
+``Participant.attempt``, which the statistics' repeat-attempts rule reads (research.stats); and
+it keeps the ids of this browser's earlier attempts, so that a new attempt is drawn away from
+what was heard and a withdrawal deletes them all.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from bachsurvey.models import Participant
 
 PARTICIPANT_KEY = "bachsurvey_participant"
 ATTEMPTS_KEY = "bachsurvey_attempts"
+EARLIER_KEY = "bachsurvey_earlier"  # this browser's earlier participants' ids, oldest first
+MAX_EARLIER = 50  # a bound on the session's size; attempts beyond it are rare and harmless
 
 
 def bound_participant_id(request: HttpRequest) -> str | None:
@@ -23,7 +28,16 @@ def next_attempt(request: HttpRequest) -> int:
     return int(request.session.get(ATTEMPTS_KEY, 0)) + 1
 
 
+def earlier_participant_ids(request: HttpRequest) -> list[str]:
+    return list(request.session.get(EARLIER_KEY, []))
+
+
 def bind(request: HttpRequest, participant: Participant) -> None:
+    """Make ``participant`` this browser's own; the one it replaces joins the earlier ones."""
+    previous = bound_participant_id(request)
+    if previous and previous != str(participant.pk):
+        earlier = [*earlier_participant_ids(request), previous][-MAX_EARLIER:]
+        request.session[EARLIER_KEY] = earlier
     request.session[PARTICIPANT_KEY] = str(participant.pk)
     request.session[ATTEMPTS_KEY] = participant.attempt
 

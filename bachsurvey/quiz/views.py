@@ -12,7 +12,7 @@ from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
 from bachsurvey.models import AgeGroup, Category, Experience
-from bachsurvey.quiz import clip_files, clip_urls, session, sql
+from bachsurvey.quiz import clip_files, clip_urls, practice, session, sql
 
 
 @require_safe
@@ -27,6 +27,7 @@ def quiz(request: HttpRequest) -> HttpResponse:
             "age_groups": AgeGroup.choices,
             "experiences": Experience.choices,
             "categories": {c.value: c.label for c in Category},
+            "practice": practice.practice_payload(),
         },
     )
 
