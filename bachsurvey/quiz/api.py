@@ -257,13 +257,8 @@ class WithdrawApi(ParticipantApi):
     )
     def post(self, request: Request, participant_id: str) -> Response:
         participant = session.own_participant(request._request, participant_id)
-        deleted = services.withdraw(participant)
-        clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
-        # This browser's earlier attempts (played again) go too: their answers are as much
-        # this person's as the last quiz's.
-        for earlier in Participant.objects.filter(
-            pk__in=session.earlier_participant_ids(request._request), withdrawn_at__isnull=True
-        ):
-            deleted += services.withdraw(earlier)
-            clip_urls.mark_ended(earlier.pk, 0)
+        earlier = session.earlier_participant_ids(request._request)
+        deleted, withdrawn = services.withdraw_attempts(participant, earlier)
+        for pk in withdrawn:
+            clip_urls.mark_ended(pk, 0)  # their clip URLs open nothing any more
         return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

@@ -50,6 +50,7 @@ SLOTS: tuple[tuple[str, ...], ...] = (
     (Category.SATB,),
 )
 DRAW_TRIES = 200  # random restarts before concluding the live pool cannot fill a quiz
+HEARD_DRAWS = 8  # draws compared for a new attempt, to repeat as little as the pool allows
 MAX_RESPONSE_MS = 60 * 60 * 1000
 
 
@@ -102,9 +103,10 @@ def draw_from(
     """Five questions of ``pool`` per SLOTS (see draw_questions); NotEnoughQuestions if it
     cannot fill a quiz. The practice pair's chorale is never drawn: its answer is public.
 
-    A question of ``heard`` is drawn, and a chorale heard in one reused, only where nothing
-    fresh fills the slot; failing that altogether, the draw ignores ``heard``. With nothing
-    heard, the draw is exactly the plain one (the same rng calls)."""
+    Given ``heard`` (the questions of this browser's earlier attempts), of several draws the
+    one that repeats least: fresh questions first, then unheard questions of a chorale heard
+    before, heard questions last. With nothing heard, the draw is exactly the plain one (the
+    same rng calls)."""
     heard_chorales = frozenset().union(*(q.chorales for q in pool if q.pk in heard))
 
     def rank(question: Drawable) -> int:  # 0: fresh; 1: a heard chorale; 2: a heard question
@@ -112,13 +114,30 @@ def draw_from(
             return 2
         return 1 if question.chorales & heard_chorales else 0
 
-    chosen = _draw(pool, rng, rank) if heard else None
-    chosen = chosen or _draw(pool, rng, lambda question: 0)
+    chosen = _draw(pool, rng, lambda question: 0) if not heard else _least_heard(pool, rng, rank)
     if chosen is None:
         raise NotEnoughQuestions(
             "There are not enough live questions to build a quiz; please come back later."
         )
     return chosen
+
+
+def _least_heard(
+    pool: list[Drawable], rng: random.Random, rank: Callable[[Drawable], int]
+) -> list[Drawable] | None:
+    """Of a few draws, the one that repeats least (by ``rank``): each slot taking its freshest
+    questions can corner a later slot (a chorale it needed is used), so plain draws compete too."""
+    best: list[Drawable] | None = None
+    for _ in range(HEARD_DRAWS):
+        for slot_rank in (rank, lambda question: 0):
+            chosen = _draw(pool, rng, slot_rank)
+            if chosen is None:
+                continue
+            if best is None or sum(map(rank, chosen)) < sum(map(rank, best)):
+                best = chosen
+            if sum(map(rank, best)) == 0:
+                return best
+    return best
 
 
 def _draw(
@@ -317,3 +336,15 @@ def withdraw(participant: Participant) -> int:
         participant.withdrawn_at = participant.withdrawn_at or timezone.now()
         participant.save(update_fields=["age_group", "experience", "withdrawn_at"])
     return deleted
+
+
+def withdraw_attempts(participant: Participant, earlier: Iterable[object]) -> tuple[int, list]:
+    """Withdraw ``participant`` and this browser's ``earlier`` attempts (played again): their
+    answers are as much this person's as the last quiz's. Returns the answers deleted and the
+    ids withdrawn."""
+    with transaction.atomic():
+        ids = [str(pk) for pk in earlier]
+        others = list(Participant.objects.filter(pk__in=ids, withdrawn_at__isnull=True))
+        everyone = [participant, *(p for p in others if p.pk != participant.pk)]
+        deleted = sum(withdraw(p) for p in everyone)
+    return deleted, [p.pk for p in everyone]

@@ -12,86 +12,7 @@
 "use strict";
 
 (function () {
-  // Every string the page shows, in one place for translation; {name} is filled in by t().
-  const TEXT = {
-    hints: {
-      S: "In one clip the soprano (the top voice, the melody) was rewritten by the network.",
-      A: "In one clip the alto (the second voice from the top) was rewritten by the network.",
-      T: "In one clip the tenor (the third voice from the top) was rewritten by the network.",
-      B: "In one clip the bass (the lowest voice) was rewritten by the network.",
-      AT: "In one clip the alto and tenor (the two middle voices) were rewritten by the network.",
-      ATB: "In one clip everything but the melody was rewritten by the network.",
-      SATB: "One clip is from a Bach chorale; the other was composed entirely by the network.",
-    },
-    // Which staves of the network's score are its own (the score has one staff per voice).
-    networkVoices: {
-      S: "The network wrote the soprano (the top staff); the other three voices are Bach's.",
-      A: "The network wrote the alto (the second staff); the other three voices are Bach's.",
-      T: "The network wrote the tenor (the third staff); the other three voices are Bach's.",
-      B: "The network wrote the bass (the bottom staff); the other three voices are Bach's.",
-      AT: "The network wrote the alto and tenor (the two middle staves); soprano and bass are Bach's.",
-      ATB: "The network wrote the alto, tenor and bass (the lower three staves); the soprano is Bach's melody.",
-      SATB: "The network wrote all four voices (every staff).",
-    },
-    questionOf: "Question {n} of {total}",
-    practiceTitle: "Practice question",
-    practiceStep: "Practice",
-    notHeard: "Not heard yet",
-    loading: "Loading…",
-    playing: "Playing…",
-    paused: "Paused",
-    heard: "Heard to the end",
-    failed: "This clip did not load.",
-    play: "Play {label}",
-    playAgain: "Play {label} again",
-    pause: "Pause {label}",
-    playBoth: "Play both clips to the end; then the answer buttons unlock.",
-    bothHeard: "Both clips heard. Which one is Bach?",
-    oneHeard: "Clip {label} heard. Now play clip {other} to the end.",
-    clipFailed: "Clip {label} could not be loaded. Check your connection, then try it again.",
-    clipBlocked: "Clip {label} could not start. Tap its button again.",
-    saving: "Saving your answer…",
-    tryAgain: "{message} Please try again.",
-    right: "Right: that was Bach.",
-    wrong: "Not this time.",
-    practiceRight: "Practice: right, that was Bach.",
-    practiceWrong: "Practice: not this time.",
-    revealText: "Bach was clip {bach}; you chose clip {choice}.",
-    practiceNote: "This was practice; it is not counted. Now the real questions.",
-    chorale: "Bach's clip is from the chorale BWV {bwv}{title}.",
-    choraleUnknown: "Bach's clip is from one of his chorales.",
-    captionBach: "Clip {label}: Bach",
-    captionNetwork: "Clip {label}: the network",
-    scoreAlt: "Score of clip {label} ({who})",
-    bach: "Bach",
-    network: "the network",
-    correct: "Correct.",
-    incorrect: "Incorrect. Bach was clip {bach}.",
-    next: "Next question",
-    seeResults: "See your results",
-    startReal: "Start the questions",
-    preparing: "Preparing your questions…",
-    results: "Results",
-    resultsText: "You found Bach in {correct} of {answered} questions.",
-    recapRight: "you found Bach",
-    recapWrong: "you chose the network",
-    recapItem: "{category}: {verdict}. Bach was clip {bach}.",
-    noAnswers: "no answers yet",
-    everyone: "{percent} of {answers}",
-    scoreLine: "{score} of 5: {people}{you}",
-    you: " (you)",
-    copied: "Link copied.",
-    copyFailed: "Copy the link by hand: {url}",
-    soundPlaying: "Playing the test sound…",
-    soundPlayed: "Played. Did you hear a chord?",
-    soundFailed: "The test sound could not be played.",
-    soundHelp: "See the tips below, then play the test sound again.",
-    consentFirst: "Please tick the box to agree before starting.",
-    backgroundFirst: "Please choose your age group and your experience with music.",
-    withdrawn: "You have withdrawn from the study. Your {answers} and your background answers are deleted. Thank you for listening.",
-    deleted: "Your answers have been deleted.",
-    somethingWrong: "Something went wrong ({status}).",
-  };
+  const TEXT = window.BACH_OR_BOT_TEXT; // static/quiz/text.js
   const t = (text, values) =>
     text.replace(/\{(\w+)\}/g, (match, name) => (values && name in values ? values[name] : match));
 
@@ -527,10 +448,6 @@
 
   // --- results ----------------------------------------------------------------------------------
 
-  function plural(n, word) {
-    return n + " " + word + (n === 1 ? "" : "s");
-  }
-
   function percent(x) {
     return Math.round(x * 100) + "%";
   }
@@ -606,11 +523,13 @@
       const tr = document.createElement("tr");
       const cells = [
         categories[row.category] || row.category,
-        row.your_answered ? row.your_correct + " of " + row.your_answered : "–",
+        row.your_answered ? t(TEXT.yours, { correct: row.your_correct, answered: row.your_answered }) : "–",
         row.everyone_answered
           ? t(TEXT.everyone, {
             percent: percent(row.everyone_accuracy),
-            answers: plural(row.everyone_answered, "answer"),
+            answers: t(row.everyone_answered === 1 ? TEXT.oneAnswer : TEXT.answers, {
+              n: row.everyone_answered,
+            }),
           })
           : TEXT.noAnswers,
       ];
@@ -631,7 +550,7 @@
       bar.className = "bar" + (score === results.correct ? " yours" : "");
       bar.style.width = (100 * count) / most + "%";
       const text = document.createElement("span");
-      const people = count === 1 ? "1 person" : count + " people";
+      const people = t(count === 1 ? TEXT.onePerson : TEXT.people, { n: count });
       const you = score === results.correct ? TEXT.you : "";
       text.textContent = t(TEXT.scoreLine, { score: score, people: people, you: you });
       item.append(bar, text);
@@ -682,7 +601,7 @@
       return;
     }
     say("");
-    $("step").textContent = "About you";
+    $("step").textContent = TEXT.aboutYou;
     show("background");
   });
 
@@ -753,7 +672,11 @@
       const done = await call("POST", API + progress.id + "/withdraw/");
       stopRecap();
       $("withdrawn-text").textContent =
-        t(TEXT.withdrawn, { answers: plural(done.deleted_answers, "answer") });
+        t(TEXT.withdrawn, {
+          answers: t(done.deleted_answers === 1 ? TEXT.oneAnswer : TEXT.answers, {
+            n: done.deleted_answers,
+          }),
+        });
       $("step").textContent = "";
       show("withdrawn");
       say(TEXT.deleted);
