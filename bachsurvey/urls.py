@@ -12,6 +12,7 @@ from bachsurvey.logins.forms import (
 )
 from bachsurvey.quiz import api, clip_urls, views
 from bachsurvey.research import api as research_api
+from bachsurvey.research import public as research_public
 from bachsurvey.research import views as research_views
 
 # Both login pages lock out a user name at an address after repeated failures (bachsurvey.logins).
@@ -24,6 +25,7 @@ handler404 = "bachsurvey.quiz.api.not_found"
 
 urlpatterns = [
     path("", views.quiz, name="quiz"),
+    path("results/", research_public.public_results, name="public-results"),
     path("healthz", views.healthz, name="healthz"),
     # The study as participants read it, and withdrawing by code from any device.
     path("about/", consent_views.about, name="about"),
@@ -46,6 +48,11 @@ urlpatterns = [
         "api/participants/<uuid:participant_id>/answers/",
         api.AnswerCreateApi.as_view(),
         name="answers",
+    ),
+    path(
+        "api/participants/<uuid:participant_id>/again/",
+        api.PlayAgainApi.as_view(),
+        name="play-again",
     ),
     path(
         "api/participants/<uuid:participant_id>/withdraw/",

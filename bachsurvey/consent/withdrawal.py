@@ -13,14 +13,17 @@ class UnknownCode(Exception):
 
 
 def withdraw_by_code(typed: str) -> int:
-    """Withdraw the participant whose code was typed; the number of answers deleted (0 when
-    withdrawn before). UnknownCode when no participant has it."""
+    """Withdraw every participant with the code typed (a browser's attempts share one: played
+    again, they are the same person's); the number of answers deleted (0 when withdrawn
+    before). UnknownCode when no participant has it."""
     code = codes.normalize(typed)
     if code is None:
         raise UnknownCode(typed)
-    participant = Participant.objects.filter(withdrawal_code_hash__in=codes.digests(code)).first()
-    if participant is None:
+    attempts = list(Participant.objects.filter(withdrawal_code_hash__in=codes.digests(code)))
+    if not attempts:
         raise UnknownCode(typed)
-    deleted = services.withdraw(participant)
-    clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
+    deleted = 0
+    for participant in attempts:
+        deleted += services.withdraw(participant)
+        clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
     return deleted

@@ -161,6 +161,13 @@ def corpus() -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     return prepare.load_tokens(), prepare.load_split()
 
 
+def chorale_title(source: str) -> str:
+    """The title music21 lists for corpus chorale ``source`` ("" when none; composer.titles)."""
+    from composer.titles import chorale_title as title
+
+    return title(source)
+
+
 def frames_of(tokens: Sequence[str]) -> int:
     from composer.encoding import tokens_to_chorale
 

@@ -85,8 +85,15 @@ def real_chorale(source: str, tokens: list[str]) -> Chorale:
         kind=Chorale.Kind.REAL,
         batch=None,
         source=source,
-        defaults={"tokens": tokens, "frames": music.frames_of(tokens)},
+        defaults={
+            "tokens": tokens,
+            "frames": music.frames_of(tokens),
+            "title": music.chorale_title(source),
+        },
     )
+    if not chorale.title and music.chorale_title(source):  # a row stored before titles were kept
+        chorale.title = music.chorale_title(source)
+        chorale.save(update_fields=["title"])
     return chorale
 
 
@@ -146,6 +153,9 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
                     tokens=piece.tokens,
                     frames=music.frames_of(piece.tokens),
                     source=piece.source if batch.mode == Batch.Mode.HARMONIZE else "",
+                    title=music.chorale_title(piece.source)
+                    if batch.mode == Batch.Mode.HARMONIZE
+                    else "",
                     mask=batch.voices,
                     checkpoint=checkpoint_label,
                     temperature=batch.temperature if batch.mode == Batch.Mode.FREE else None,

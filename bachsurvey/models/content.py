@@ -158,6 +158,10 @@ class Chorale(models.Model):
         blank=True,
         help_text="real: its corpus id (BWV); harmonization: its source's id",
     )
+    # Named in the reveal after an answer, never before (composer.titles: music21's lists).
+    title = models.CharField(
+        max_length=200, blank=True, help_text="the source chorale's title, when music21 lists it"
+    )
     # Provenance of a generated chorale; blank / null for real ones.
     checkpoint = models.CharField(max_length=200, blank=True)
     temperature = models.FloatField(null=True, blank=True)

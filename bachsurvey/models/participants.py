@@ -76,9 +76,10 @@ class Participant(models.Model):
     guardian_confirmed = models.BooleanField(
         default=False, help_text="a minor whose parent or guardian agreed too"
     )
-    # A keyed hash of the withdrawal code (bachsurvey.consent.codes), never the code itself.
+    # A keyed hash of the withdrawal code (bachsurvey.consent.codes), never the code itself;
+    # shared by the attempts of one browser played again (one code withdraws them all).
     withdrawal_code_hash = models.CharField(
-        max_length=64, unique=True, null=True, blank=True, editable=False
+        max_length=64, db_index=True, null=True, blank=True, editable=False
     )
 
     def __str__(self) -> str:

@@ -51,6 +51,7 @@ ERROR_STATUS: dict[type[services.SurveyError], int] = {
     services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
     services.AlreadyAnswered: status.HTTP_409_CONFLICT,
     services.OutOfOrder: status.HTTP_409_CONFLICT,
+    services.NotFinished: status.HTTP_409_CONFLICT,
     services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
     services.StudyChanged: status.HTTP_409_CONFLICT,
     services.TooYoung: status.HTTP_400_BAD_REQUEST,
@@ -155,18 +156,59 @@ class ParticipantCreateApi(ParticipantApi):
                 age_group=values["age_group"],
                 experience=values["experience"],
                 attempt=session.next_attempt(django_request),
+                heard=services.heard_questions(session.earlier_participant_ids(django_request)),
                 consent_version=values.get("consent_version"),
                 guardian_confirmed=values["guardian_consent"],
             )
         except services.SurveyError as error:
             return refusal(error)
-        participant = started.participant
-        session.bind(django_request, participant, codes.display(started.withdrawal_code))
-        quiz = sql.quiz_of(participant.pk)
-        assert quiz is not None  # created above, in a transaction that has committed
-        clip_urls.remember(django_request, quiz)
-        payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
-        return Response(payload, status=status.HTTP_201_CREATED)
+        return reply_started(django_request, started)
+
+
+def reply_started(request: HttpRequest, started: services.Started) -> Response:
+    """Bind a new participant to this browser and reply with its questions (201). An attempt
+    played again shares the earlier one's withdrawal code, which the session already shows."""
+    participant = started.participant
+    code = (
+        codes.display(started.withdrawal_code)
+        if started.withdrawal_code
+        else session.withdrawal_code(request) or ""
+    )
+    session.bind(request, participant, code)
+    quiz = sql.quiz_of(participant.pk)
+    assert quiz is not None  # created by the caller, in a transaction that has committed
+    clip_urls.remember(request, quiz)
+    payload = {"id": participant.pk, "questions": [question_payload(i) for i in quiz.items]}
+    return Response(payload, status=status.HTTP_201_CREATED)
+
+
+class PlayAgainApi(ParticipantApi):
+    throttle_classes = [throttles.ParticipantCreationThrottle]
+
+    @extend_schema(
+        request=None,
+        responses={
+            201: ParticipantCreatedOutput,
+            403: ErrorOutput,
+            404: ErrorOutput,
+            409: ErrorOutput,
+            429: ErrorOutput,
+            503: ErrorOutput,
+        },
+        summary="Play again after finishing: a new attempt, the earlier answers kept",
+    )
+    def post(self, request: Request, participant_id: str) -> Response:
+        django_request: HttpRequest = request._request
+        own_id = session.own_participant_id(django_request, participant_id)
+        try:
+            started = services.play_again(
+                previous_id=own_id,
+                attempt=session.next_attempt(django_request),
+                earlier=session.earlier_participant_ids(django_request),
+            )
+        except services.SurveyError as error:
+            return refusal(error)
+        return reply_started(django_request, started)
 
 
 class ParticipantDetailApi(ParticipantApi):
@@ -234,6 +276,8 @@ class WithdrawApi(ParticipantApi):
     )
     def post(self, request: Request, participant_id: str) -> Response:
         participant = session.own_participant(request._request, participant_id)
-        deleted = services.withdraw(participant)
-        clip_urls.mark_ended(participant.pk, 0)  # its clip URLs open nothing any more
+        earlier = session.earlier_participant_ids(request._request)
+        deleted, withdrawn = services.withdraw_attempts(participant, earlier)
+        for pk in withdrawn:
+            clip_urls.mark_ended(pk, 0)  # their clip URLs open nothing any more
         return Response(WithdrawnOutput({"status": "withdrawn", "deleted_answers": deleted}).data)

@@ -95,10 +95,16 @@ class QuestionOutput(serializers.Serializer):
     clips = ClipOutput(many=True)
 
 
+class ChoraleOutput(serializers.Serializer):
+    bwv = serializers.CharField(help_text='the BWV number, e.g. "96.6"; blank if unknown')
+    title = serializers.CharField(help_text="its title; blank when music21 lists none")
+
+
 class AnswerOutput(serializers.Serializer):
     choice = serializers.CharField(help_text="A or B")
     correct = serializers.BooleanField()
     bach = serializers.CharField(help_text="the side that held Bach: A or B")
+    chorale = ChoraleOutput(help_text="the Bach chorale the Bach clip comes from")
     scores = ScoreOutput(many=True)
 
 
@@ -164,6 +170,11 @@ class ErrorOutput(serializers.Serializer):
 # --- payloads ------------------------------------------------------------------------------------
 
 
+def bwv_of(source: str) -> str:
+    """``bwv96.6`` -> ``96.6`` (a corpus id's BWV number; "" for a source that has none)."""
+    return source[3:] if source.lower().startswith("bwv") else ""
+
+
 def question_payload(item: QuizItem) -> dict[str, Any]:
     return {
         "id": item.question_id,
@@ -183,6 +194,9 @@ def answer_payload(item: QuizItem) -> dict[str, Any] | None:
         "choice": item.choice,
         "correct": item.correct,
         "bach": item.bach_side,
+        # Named only now: no two questions of a quiz share a chorale (services.draw_from), so
+        # the name tells nothing about a later question.
+        "chorale": {"bwv": bwv_of(item.bach_source), "title": item.bach_title},
         "scores": [
             {"label": side, "score_url": clip_urls.url(item.media_key, side, "score")}
             for side in Side.values

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import random
 import secrets
+import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from django.db import IntegrityError, transaction
@@ -31,6 +33,7 @@ from bachsurvey.consent.study import current_study
 from bachsurvey.models import (
     SINGLE_VOICE,
     Answer,
+    Assignment,
     Category,
     MinorsPolicy,
     Participant,
@@ -39,6 +42,7 @@ from bachsurvey.models import (
     new_media_key,
 )
 from bachsurvey.quiz import clip_urls, sql
+from bachsurvey.quiz.practice import PRACTICE_CHORALE
 from bachsurvey.quiz.sql import Drawable, QuizItem
 
 QUESTIONS_PER_PARTICIPANT = 5
@@ -50,6 +54,7 @@ SLOTS: tuple[tuple[str, ...], ...] = (
     (Category.SATB,),
 )
 DRAW_TRIES = 200  # random restarts before concluding the live pool cannot fill a quiz
+HEARD_DRAWS = 8  # draws compared for a new attempt, to repeat as little as the pool allows
 MAX_RESPONSE_MS = 60 * 60 * 1000
 
 
@@ -95,40 +100,88 @@ class GuardianRequired(SurveyError):
     code = "guardian_required"
 
 
+class NotFinished(SurveyError):
+    code = "not_finished"
+
+
 # --- drawing a quiz ------------------------------------------------------------------------------
 
 
-def draw_questions(rng: random.Random) -> list[Drawable]:
-    """Five live questions per SLOTS, no repeats, no shared chorale, in random order."""
-    return draw_from(sql.live_questions(), rng)
+def draw_questions(rng: random.Random, heard: frozenset[uuid.UUID] = frozenset()) -> list[Drawable]:
+    """Five live questions per SLOTS, no repeats, no shared chorale, in random order; questions
+    in ``heard`` (an earlier attempt's) only where nothing else fills a slot."""
+    return draw_from(sql.live_questions(), rng, heard)
 
 
-def draw_from(pool: list[Drawable], rng: random.Random) -> list[Drawable]:
+def draw_from(
+    pool: list[Drawable], rng: random.Random, heard: frozenset[uuid.UUID] = frozenset()
+) -> list[Drawable]:
     """Five questions of ``pool`` per SLOTS (see draw_questions); NotEnoughQuestions if it
-    cannot fill a quiz."""
+    cannot fill a quiz. The practice pair's chorale is never drawn: its answer is public.
+
+    Given ``heard`` (the questions of this browser's earlier attempts), of several draws the
+    one that repeats least: fresh questions first, then unheard questions of a chorale heard
+    before, heard questions last. With nothing heard, the draw is exactly the plain one (the
+    same rng calls)."""
+    heard_chorales = frozenset().union(*(q.chorales for q in pool if q.pk in heard))
+
+    def rank(question: Drawable) -> int:  # 0: fresh; 1: a heard chorale; 2: a heard question
+        if question.pk in heard:
+            return 2
+        return 1 if question.chorales & heard_chorales else 0
+
+    chosen = _draw(pool, rng, lambda question: 0) if not heard else _least_heard(pool, rng, rank)
+    if chosen is None:
+        raise NotEnoughQuestions(
+            "There are not enough live questions to build a quiz; please come back later."
+        )
+    return chosen
+
+
+def _least_heard(
+    pool: list[Drawable], rng: random.Random, rank: Callable[[Drawable], int]
+) -> list[Drawable] | None:
+    """Of a few draws, the one that repeats least (by ``rank``): each slot taking its freshest
+    questions can corner a later slot (a chorale it needed is used), so plain draws compete too."""
+    best: list[Drawable] | None = None
+    for _ in range(HEARD_DRAWS):
+        for slot_rank in (rank, lambda question: 0):
+            chosen = _draw(pool, rng, slot_rank)
+            if chosen is None:
+                continue
+            if best is None or sum(map(rank, chosen)) < sum(map(rank, best)):
+                best = chosen
+            if sum(map(rank, best)) == 0:
+                return best
+    return best
+
+
+def _draw(
+    pool: list[Drawable], rng: random.Random, rank: Callable[[Drawable], int]
+) -> list[Drawable] | None:
     by_category: dict[str, list[Drawable]] = {}
     for question in pool:  # a fixed order, so a seeded rng draws reproducibly
         by_category.setdefault(question.category, []).append(question)
     for _ in range(DRAW_TRIES):
         chosen: list[Drawable] = []
-        used: set[str] = set()
+        used: set[str] = {PRACTICE_CHORALE}
         for slot in SLOTS:
             usable = {
                 category: [q for q in by_category.get(category, []) if not q.chorales & used]
                 for category in slot
             }
-            categories = [c for c in slot if usable[c]]
-            if not categories:
+            best = min((rank(q) for c in slot for q in usable[c]), default=None)
+            if best is None:
                 break
+            usable = {c: [q for q in usable[c] if rank(q) == best] for c in slot}
+            categories = [c for c in slot if usable[c]]
             question = rng.choice(usable[rng.choice(categories)])
             chosen.append(question)
             used |= question.chorales
         else:
             rng.shuffle(chosen)
             return chosen
-    raise NotEnoughQuestions(
-        "There are not enough live questions to build a quiz; please come back later."
-    )
+    return None
 
 
 def draw_sides(count: int) -> list[str]:
@@ -180,12 +233,19 @@ def create_participant(
     age_group: str,
     experience: str,
     attempt: int = 1,
+    heard: frozenset[uuid.UUID] = frozenset(),
     rng: random.Random | None = None,
     consent_version: int | None = None,
     guardian_confirmed: bool = False,
+    previous: Participant | None = None,
 ) -> Started:
     """A consenting participant with five assigned questions (consent is checked by the API),
-    bound to the current study version; nothing is stored when the study refuses the start."""
+    bound to the current study version and drawn away from the ``heard`` questions of this
+    browser's earlier attempts; nothing is stored when the study refuses the start.
+
+    ``previous``: the finished attempt this one plays again after. The new one keeps its
+    consent (the same study version, asked again if the study has changed since), its guardian
+    confirmation and its withdrawal code, so that one code withdraws every attempt."""
     rng = rng or random.SystemRandom()
     with transaction.atomic():
         study = current_study()
@@ -195,10 +255,11 @@ def create_participant(
             age_group=age_group,
             guardian_confirmed=guardian_confirmed,
         )
-        questions = draw_questions(rng)
+        questions = draw_questions(rng, heard)
         participant, code = _new_participant(
+            previous,
             study=study,
-            consented_at=timezone.now(),
+            consented_at=previous.consented_at if previous else timezone.now(),
             age_group=age_group,
             experience=experience,
             attempt=attempt,
@@ -213,20 +274,59 @@ def create_participant(
     return Started(participant=participant, withdrawal_code=code)
 
 
-def _new_participant(**fields: object) -> tuple[Participant, str]:
-    """The participant row with a fresh withdrawal code; a code already taken (odds about one
-    in 10^6 with a million participants) is drawn again."""
+def _new_participant(previous: Participant | None, **fields: object) -> tuple[Participant, str]:
+    """The participant row with ``previous``'s withdrawal code (its hash; the plain code stays
+    in the browser's session: returned as ""), or a fresh one. A fresh code already taken (odds
+    about one in 10^6 with a million participants) is drawn again: attempts share a code, so the
+    hash is not unique in the table and cannot refuse a duplicate itself."""
+    if previous is not None and previous.withdrawal_code_hash:
+        fields["withdrawal_code_hash"] = previous.withdrawal_code_hash
+        return Participant.objects.create(**fields), ""
     for _ in range(5):
         code = codes.new_code()
-        try:
-            with transaction.atomic():
-                participant = Participant.objects.create(
-                    withdrawal_code_hash=codes.digest(code), **fields
-                )
-            return participant, code
-        except IntegrityError:
-            continue
+        digest = codes.digest(code)
+        if not Participant.objects.filter(withdrawal_code_hash=digest).exists():
+            return Participant.objects.create(withdrawal_code_hash=digest, **fields), code
     raise IntegrityError("no free withdrawal code after 5 draws")
+
+
+def heard_questions(participant_ids: Iterable[object]) -> frozenset[uuid.UUID]:
+    """The questions assigned to these participants (a browser's attempts; a withdrawn one has
+    none left)."""
+    ids = [str(pk) for pk in participant_ids]
+    rows = Assignment.objects.filter(participant_id__in=ids).values_list("question_id", flat=True)
+    return frozenset(rows)
+
+
+def play_again(
+    *,
+    previous_id: object,
+    attempt: int,
+    earlier: Iterable[object] = (),
+    rng: random.Random | None = None,
+) -> Started:
+    """A new attempt from the same browser after a finished quiz: a new participant with the
+    same background and consent, numbered ``attempt`` (the statistics' repeat-attempts rule
+    reads it), its questions drawn away from those this browser has heard (``previous_id`` and
+    the ``earlier`` attempts). The earlier answers stay as they were."""
+    with transaction.atomic():
+        previous = Participant.objects.select_for_update().filter(pk=previous_id).first()
+        if previous is None:
+            raise UnknownParticipant("No such participant.")
+        if previous.withdrawn:
+            raise ParticipantWithdrawn("You have withdrawn from the study.")
+        if previous.finished_at is None:
+            raise NotFinished("Please finish this quiz before playing again.")
+        return create_participant(
+            age_group=previous.age_group,
+            experience=previous.experience,
+            attempt=attempt,
+            heard=heard_questions([previous_id, *earlier]),
+            rng=rng,
+            consent_version=previous.study.version if previous.study else None,
+            guardian_confirmed=previous.guardian_confirmed,
+            previous=previous,
+        )
 
 
 @dataclass(frozen=True)
@@ -320,3 +420,15 @@ def withdraw(participant: Participant) -> int:
         participant.withdrawn_at = participant.withdrawn_at or timezone.now()
         participant.save(update_fields=["age_group", "experience", "withdrawn_at"])
     return deleted
+
+
+def withdraw_attempts(participant: Participant, earlier: Iterable[object]) -> tuple[int, list]:
+    """Withdraw ``participant`` and this browser's ``earlier`` attempts (played again): their
+    answers are as much this person's as the last quiz's. Returns the answers deleted and the
+    ids withdrawn."""
+    with transaction.atomic():
+        ids = [str(pk) for pk in earlier]
+        others = list(Participant.objects.filter(pk__in=ids, withdrawn_at__isnull=True))
+        everyone = [participant, *(p for p in others if p.pk != participant.pk)]
+        deleted = sum(withdraw(p) for p in everyone)
+    return deleted, [p.pk for p in everyone]

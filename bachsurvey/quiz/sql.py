@@ -107,11 +107,13 @@ _QUIZ_SQL = """
 SELECT p.finished_at, p.withdrawn_at, p.created_at,
        a.id, a.question_id, a.position, a.bach_side, q.category, a.media_key,
        real.audio_bytes, generated.audio_bytes,
-       answer.choice, answer.correct, answer.created_at, real.audio, generated.audio
+       answer.choice, answer.correct, answer.created_at, real.audio, generated.audio,
+       real_chorale.source, real_chorale.title
 FROM {participant} p
 LEFT JOIN {assignment} a ON a.participant_id = p.id
 LEFT JOIN {question} q ON q.id = a.question_id
 LEFT JOIN {clip} real ON real.id = q.clip_real_id
+LEFT JOIN {chorale} real_chorale ON real_chorale.id = real.chorale_id
 LEFT JOIN {clip} generated ON generated.id = q.clip_generated_id
 LEFT JOIN {answer} answer ON answer.assignment_id = a.id
 WHERE p.id = %s
@@ -174,6 +176,9 @@ class QuizItem:
     choice: str | None  # None until answered
     correct: bool | None
     answered_at: datetime | None
+    # The Bach side's chorale (corpus id, title): for the reveal, sent only once answered.
+    bach_source: str = ""
+    bach_title: str = ""
 
     @property
     def answered(self) -> bool:
@@ -229,6 +234,8 @@ def quiz_of(participant_id: object, *, lock: bool = False) -> Quiz | None:
             choice=row[11],
             correct=None if row[12] is None else bool(row[12]),
             answered_at=as_datetime(row[13]),
+            bach_source=row[16] or "",
+            bach_title=row[17] or "",
         )
         for row in rows
         if row[3] is not None

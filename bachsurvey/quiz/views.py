@@ -13,7 +13,7 @@ from django.views.decorators.http import require_safe
 
 from bachsurvey.consent.study import current_study
 from bachsurvey.models import AgeGroup, Category, Experience
-from bachsurvey.quiz import clip_files, clip_urls, session, sql
+from bachsurvey.quiz import clip_files, clip_urls, practice, session, sql
 
 
 @require_safe
@@ -36,6 +36,7 @@ def quiz(request: HttpRequest) -> HttpResponse:
             "age_groups": AgeGroup.choices,
             "experiences": Experience.choices,
             "categories": {c.value: c.label for c in Category},
+            "practice": practice.practice_payload(),
         },
     )
 

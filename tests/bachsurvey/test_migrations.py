@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from bachsurvey.models import Answer, Assignment, Clip, Participant, Question
+from bachsurvey.models import Answer, Assignment, Chorale, Clip, Participant, Question
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,7 +64,11 @@ def test_a_populated_database_migrates_to_the_current_schema(settings, tmp_path:
     executor = MigrationExecutor(connection)
     head = executor.loader.graph.leaf_nodes()
     executor.migrate([PREVIOUS])
-    stored = populate(executor.loader.project_state([PREVIOUS]).apps, settings.MEDIA_ROOT)
+    apps = executor.loader.project_state([PREVIOUS]).apps
+    stored = populate(apps, settings.MEDIA_ROOT)
+    titled = apps.get_model("bachsurvey", "Chorale").objects.create(
+        kind="real", tokens=["START", "END"], frames=32, source="bwv96.6"
+    )
 
     executor = MigrationExecutor(connection)  # a fresh loader, as `migrate` starts with
     executor.migrate(head)
@@ -81,6 +85,9 @@ def test_a_populated_database_migrates_to_the_current_schema(settings, tmp_path:
     real, generated = (Clip.objects.get(pk=pk) for pk in stored["clips"])
     assert (real.audio_bytes, generated.audio_bytes) == (len(AUDIO), 0)  # measured if on disk
     assert Participant.objects.get(pk=stored["participant"]).experience == "novice"
+    # Titles from music21's lists (0008), where it has one.
+    assert Chorale.objects.get(pk=titled.pk).title == "Herr Christ, der ein’ge Gott’ssohn"
+    assert real.chorale.title == ""  # BWV 1.6: music21 lists no title
 
 
 def test_the_models_need_no_new_migration() -> None:

@@ -23,7 +23,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from bachsurvey.generation import content, review
+from bachsurvey.generation import content, music, review
 from bachsurvey.management.commands.build_demo_fixtures import DEMO_DIR, MANIFEST_VERSION
 from bachsurvey.models import Batch, Chorale, Clip, Question
 
@@ -91,6 +91,7 @@ def load_demo(directory: Path) -> tuple[Batch, bool]:
                 tokens=entry["tokens"],
                 frames=entry["frames"],
                 source=entry["source"],
+                title=music.chorale_title(entry["source"]),
                 mask=entry["mask"],
                 checkpoint=entry["checkpoint"],
                 temperature=entry["temperature"],

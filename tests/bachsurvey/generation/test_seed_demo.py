@@ -35,6 +35,14 @@ def test_it_loads_enough_live_questions_of_every_kind(media_root: Path) -> None:
         assert (media_root / clip.score.name).read_text().startswith("<svg")
 
 
+def test_it_names_the_demo_s_chorales(media_root: Path) -> None:
+    seed()
+    titles = dict(Chorale.objects.filter(kind="real").values_list("source", "title"))
+    assert titles["bwv96.6"] == "Herr Christ, der ein’ge Gott’ssohn"
+    assert titles["bwv66.6"] == ""  # music21 lists no title for it
+    assert sum(bool(title) for title in titles.values()) >= len(titles) - 2
+
+
 def test_it_is_idempotent(media_root: Path) -> None:
     seed()
     counts = (Batch.objects.count(), Chorale.objects.count(), Question.objects.count())

@@ -8,7 +8,7 @@ import bachsurvey.models.study
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("bachsurvey", "0007_chorale_decoding"),
+        ("bachsurvey", "0008_batch_control"),
     ]
 
     operations = [
@@ -86,7 +86,7 @@ class Migration(migrations.Migration):
             model_name="participant",
             name="withdrawal_code_hash",
             field=models.CharField(
-                blank=True, editable=False, max_length=64, null=True, unique=True
+                blank=True, db_index=True, editable=False, max_length=64, null=True
             ),
         ),
         migrations.AddField(
