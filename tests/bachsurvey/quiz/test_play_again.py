@@ -115,3 +115,37 @@ def test_the_draw_prefers_what_was_not_heard(make_question: Any) -> None:
     for seed in range(20):
         drawn = services.draw_from(sql.live_questions(), random.Random(seed), heard)
         assert spare.pk in {q.pk for q in drawn}
+
+
+def test_an_attempt_played_again_keeps_the_code_and_the_code_withdraws_both(
+    two_quizzes: list, quiz_client: Any
+) -> None:
+    from tests.bachsurvey.consent.test_withdraw_by_code import withdraw
+
+    first = quiz_client.started()
+    finish(quiz_client, first)
+    code = quiz_client.progress(first["id"]).json()["withdrawal_code"]
+    second = again(quiz_client, first["id"]).json()
+    finish(quiz_client, second)
+    # The results page of the second attempt shows the same code; one hash for both rows.
+    assert quiz_client.progress(second["id"]).json()["withdrawal_code"] == code
+    old, new = (Participant.objects.get(pk=p["id"]) for p in (first, second))
+    assert old.withdrawal_code_hash == new.withdrawal_code_hash != ""
+    assert new.study_id == old.study_id and new.study_id is not None
+    # Typed on another device, the code withdraws every attempt, as the page's button does.
+    assert withdraw(code).status_code == 200
+    for participant in (old, new):
+        participant.refresh_from_db()
+        assert participant.withdrawn
+    assert not Answer.objects.filter(assignment__participant__in=[old, new]).exists()
+
+
+def test_a_new_start_in_the_same_browser_gets_its_own_code(quiz_client: Any, two_quizzes: list):
+    first = quiz_client.started()
+    second = quiz_client.started()  # the landing page again, consent given anew
+    hashes = set(
+        Participant.objects.filter(pk__in=[first["id"], second["id"]]).values_list(
+            "withdrawal_code_hash", flat=True
+        )
+    )
+    assert len(hashes) == 2
