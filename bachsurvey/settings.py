@@ -129,6 +129,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "bachsurvey.tasks.generate_batch": {"queue": "gpu"},
     "bachsurvey.tasks.run_grid_configuration": {"queue": "gpu"},
+    "bachsurvey.tasks.harmonize_melody": {"queue": "gpu"},
 }
 # A task is acknowledged when it ends, not when it starts: a worker that dies mid-batch leaves
 # its message unacknowledged, and the broker hands it out again (tasks are safe to run twice).
@@ -155,6 +156,9 @@ GENERATION_DEVICE_BATCH = env_int("GENERATION_DEVICE_BATCH", 64, minimum=1)  # p
 # torch's CPU threads in a worker: more threads than free cores make sampling far slower.
 GENERATION_TORCH_THREADS = env_int("GENERATION_TORCH_THREADS", 2, minimum=1)
 GRID_RUNS_DIR = Path(env_str("GRID_RUNS_DIR", str(BASE_DIR / "runs" / "grid")))
+# The public harmonizer (/harmonize/, bachsurvey.harmonize): a result and its files are deleted
+# this many seconds after the request (manage.py expire_harmonizations, and on new requests).
+HARMONIZATION_TTL_SECONDS = env_int("HARMONIZATION_TTL_SECONDS", 86_400, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -236,6 +240,8 @@ BEHIND_PROXY = env_bool("DJANGO_BEHIND_PROXY", False)
 RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
 # Answers per participant per minute: a person who listens to both clips manages a few.
 RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
+# Melodies harmonized per client address per hour: each costs seconds of a worker's time.
+RATE_LIMIT_HARMONIZATIONS = env_int("RATE_LIMIT_HARMONIZATIONS", 30, minimum=0)  # 0: off
 # Failed logins (admin and researcher pages) from one address before it is locked out, and for
 # how long the failures are remembered (the lockout ends when the first failure is forgotten).
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 10, minimum=0)  # 0: off
