@@ -48,6 +48,15 @@ window.BachKeyboard = (function () {
     setTimeout(function () { key.classList.remove("lit"); }, 150);
   }
 
+  function label() {
+    // Each key says which note it plays now (the octave changes) and its computer key.
+    document.querySelectorAll("#piano button").forEach(function (key) {
+      const index = Number(key.dataset.index);
+      const note = NAMES[index].replace("#", " sharp ") + (index === 12 ? octave + 1 : octave);
+      key.setAttribute("aria-label", note.replace("  ", " ") + " (key " + KEYS[index].toUpperCase() + ")");
+    });
+  }
+
   function pressLength(button) {
     document.querySelectorAll(".length").forEach(function (other) {
       other.setAttribute("aria-pressed", String(other === button));
@@ -63,10 +72,10 @@ window.BachKeyboard = (function () {
       key.dataset.index = String(index);
       key.className = name.includes("#") ? "black" : "white";
       key.textContent = name.includes("#") ? "" : name;
-      key.setAttribute("aria-label", name.replace("#", " sharp") + " (key " + KEYS[index].toUpperCase() + ")");
       key.addEventListener("click", function () { play(index); });
       piano.appendChild(key);
     });
+    label();
     piano.addEventListener("keydown", function (event) {
       const index = KEYS.indexOf(event.key.toLowerCase());
       if (index < 0 || event.ctrlKey || event.metaKey || event.altKey) return;
@@ -92,6 +101,7 @@ window.BachKeyboard = (function () {
     function shift(by) {
       octave = Math.min(5, Math.max(2, octave + by));
       document.getElementById("octave").textContent = "Octave " + octave;
+      label();
     }
     document.getElementById("octave-down").addEventListener("click", function () { shift(-1); });
     document.getElementById("octave-up").addEventListener("click", function () { shift(1); });
