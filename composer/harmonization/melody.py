@@ -14,7 +14,7 @@ score has four named parts, the key signature of the analysed key, and the melod
 
 from __future__ import annotations
 
-import copy
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,14 +89,17 @@ def _dress(score: stream.Score, melody: Melody, melody_index: int) -> None:
                 n.pitch = n.pitch.getEnharmonic()  # a sharp in a flat key, or the reverse
 
 
-def marked(result: HarmonizedMelody) -> stream.Score:
-    """A copy of the score with the network's voices in FILLED_COLOUR, for drawing."""
-    score = copy.deepcopy(result.score)
-    for voice, part in zip(VOICES, score.parts, strict=True):
-        if voice in result.voices:
-            for n in part.recurse().notes:
-                n.style.color = FILLED_COLOUR
-    return score
+def marked(musicxml: str, voices: str) -> str:
+    """MusicXML text (as music21 writes a score of this module: parts S, A, T, B in order) with
+    the notes of ``voices`` in FILLED_COLOUR, for drawing. Done on the text, so that a score
+    written once serves both the download and the drawing."""
+    parts = re.split(r"(?=<part id=)", musicxml)  # the part-list, then one chunk per part
+    if len(parts) != 1 + len(VOICES):
+        raise ValueError(f"expected {len(VOICES)} parts in the MusicXML, found {len(parts) - 1}")
+    for index, voice in enumerate(VOICES, start=1):
+        if voice in voices:
+            parts[index] = re.sub(r"<note(?=[ >])", f'<note color="{FILLED_COLOUR}"', parts[index])
+    return "".join(parts)
 
 
 def output_format(path: str | Path) -> str:
