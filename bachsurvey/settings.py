@@ -136,6 +136,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ROUTES = {
     "bachsurvey.tasks.generate_batch": {"queue": "gpu"},
     "bachsurvey.tasks.run_grid_configuration": {"queue": "gpu"},
+    "bachsurvey.tasks.harmonize_melody": {"queue": "gpu"},
 }
 # A task is acknowledged when it ends, not when it starts: a worker that dies mid-batch leaves
 # its message unacknowledged, and the broker hands it out again (tasks are safe to run twice).
@@ -168,6 +169,9 @@ GENERATION_MAX_ATTEMPTS = env_int("GENERATION_MAX_ATTEMPTS", 3, minimum=1)
 # A pending or running batch with no sign of life (queued, started, a piece stored) for this long
 # shows as stale in the admin and may be queued again.
 GENERATION_STALE_SECONDS = env_int("GENERATION_STALE_SECONDS", 1800, minimum=1)
+# The public harmonizer (/harmonize/, bachsurvey.harmonize): a result and its files are deleted
+# this many seconds after the request (manage.py expire_harmonizations, and on new requests).
+HARMONIZATION_TTL_SECONDS = env_int("HARMONIZATION_TTL_SECONDS", 86_400, minimum=1)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": f"django.contrib.auth.password_validation.{name}"}
@@ -247,6 +251,8 @@ SESSION_ENGINE = (
 RATE_LIMIT_PARTICIPANTS = env_int("RATE_LIMIT_PARTICIPANTS", 300, minimum=0)  # 0: off
 # Answers per participant per minute: a person who listens to both clips manages a few.
 RATE_LIMIT_ANSWERS = env_int("RATE_LIMIT_ANSWERS", 30, minimum=0)  # 0: off
+# Melodies harmonized per client address per hour: each costs seconds of a worker's time.
+RATE_LIMIT_HARMONIZATIONS = env_int("RATE_LIMIT_HARMONIZATIONS", 30, minimum=0)  # 0: off
 # Withdrawal codes tried per client address per hour (/withdraw/): a few typing mistakes pass,
 # guessing a code (one in ~10^11 per try) does not.
 RATE_LIMIT_WITHDRAWALS = env_int("RATE_LIMIT_WITHDRAWALS", 10, minimum=0)  # 0: off

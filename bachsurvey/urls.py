@@ -5,6 +5,8 @@ from django.urls import path
 
 from bachsurvey import api_docs, readiness
 from bachsurvey.consent import views as consent_views
+from bachsurvey.harmonize import api as harmonize_api
+from bachsurvey.harmonize import views as harmonize_views
 from bachsurvey.logins.forms import (
     LockoutAdminAuthenticationForm,
     LockoutAuthenticationForm,
@@ -63,6 +65,23 @@ urlpatterns = [
     # stored files for staff (the admin's review pages); both with HTTP Range.
     path(clip_urls.URL_PREFIX.strip("/") + "/<str:token>", views.assignment_media, name="clip"),
     path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", views.media, name="media"),
+    # The public harmonizer: the page, its API, and each result's files by its random id.
+    path("harmonize/", harmonize_views.page, name="harmonize"),
+    path(
+        "harmonize/<uuid:harmonization_id>/<str:kind>",
+        harmonize_views.result_file,
+        name="harmonization-file",
+    ),
+    path(
+        "api/harmonizations/",
+        harmonize_api.HarmonizationCreateApi.as_view(),
+        name="harmonizations",
+    ),
+    path(
+        "api/harmonizations/<uuid:harmonization_id>/",
+        harmonize_api.HarmonizationDetailApi.as_view(),
+        name="harmonization",
+    ),
     # Researchers: the dashboard (session login) and the results API (token or session).
     path("research/", research_views.dashboard, name="research"),
     path("research/plots/<slug:name>.<slug:fmt>", research_views.plot_file, name="research-plot"),

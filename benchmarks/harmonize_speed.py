@@ -47,8 +47,9 @@ def main() -> int:
     args = parser.parse_args()
 
     from composer import checkpoint
+    from composer.harmonization.melody import harmonize_melody
     from composer.harmonization.search import harmonize
-    from composer.melody import harmonize_melody, melody_to_tokens, model_transposition, read_melody
+    from composer.melody import melody_to_tokens, model_transposition, read_melody
 
     path = args.checkpoint or next((p for p in CHECKPOINTS if p.exists()), None)
     if path is None:

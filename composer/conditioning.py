@@ -23,10 +23,11 @@ import math
 
 import torch
 
+from composer.encoding import BAR_FRAMES  # 4/4 in sixteenths: every kept chorale
+
 LENGTH_FEATURES = 3
 NEAR_END_FRAMES = 32.0  # two bars: "frames left" saturates beyond this
 LENGTH_SCALE = 400.0  # BachBot's longest kept piece
-BAR_FRAMES = 16  # 4/4 in sixteenths: every kept chorale
 METRE_PERIODS = (4, 8, 16)  # frames: beat, half bar, bar
 METRE_FEATURES = 2 * len(METRE_PERIODS)
 METRE_CONDITION = LENGTH_FEATURES + METRE_FEATURES  # a metre-aware model reads both

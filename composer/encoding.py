@@ -70,6 +70,7 @@ VOICE_RANGES: dict[str, tuple[int, int]] = {
 }
 
 FRAMES_PER_QUARTER = 4
+BAR_FRAMES = 4 * FRAMES_PER_QUARTER  # one 4/4 bar
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -208,36 +209,64 @@ def transpose_chorale(chorale: Chorale, semitones: int) -> Chorale:
     return Chorale(voices, chorale.frames)
 
 
-def chorale_to_score(chorale: Chorale, key_signature: int = 0) -> stream.Score:
+def chorale_to_score(chorale: Chorale, key_signature: int = 0, phase: int = 0) -> stream.Score:
     """Build a notated four-part score (4/4, measures, ties across barlines) from frames.
 
-    ``key_signature`` is the number of sharps (negative: flats) written at the start.
+    ``key_signature`` is the number of sharps (negative: flats) written at the start. ``phase``
+    is frame 0's place in its bar in sixteenths (as in composer.metre): 12 after a quarter-note
+    pickup, whose incomplete first measure is then numbered 0, so the bar lines fall where the
+    music puts them.
     """
+    if not 0 <= phase < BAR_FRAMES:
+        raise EncodingError(f"phase {phase}: a place in a 4/4 bar, 0 to {BAR_FRAMES - 1} frames")
     score = stream.Score()
     for voice_id, name, notes in zip(VOICES, VOICE_NAMES, chorale.voices, strict=True):
         part = stream.Part()
         part.insert(0, _CLEFS[voice_id]())
         part.insert(0, meter.TimeSignature("4/4"))
         part.insert(0, key.KeySignature(key_signature))
+        # Written ``phase`` frames into the first bar, after a rest that _pickup then removes.
         cursor = 0
         for n in notes:
             if n.start > cursor:
-                part.insert(Fraction(cursor, FRAMES_PER_QUARTER), _rest(n.start - cursor))
+                part.insert(Fraction(cursor + phase, FRAMES_PER_QUARTER), _rest(n.start - cursor))
             m21 = note.Note(n.midi)
             if m21.pitch.accidental is not None and m21.pitch.accidental.name == "natural":
                 m21.pitch.accidental = None  # a natural sign on every white note is noise
             m21.quarterLength = Fraction(n.end - n.start, FRAMES_PER_QUARTER)
             if n.fermata:
                 m21.expressions.append(expressions.Fermata())
-            part.insert(Fraction(n.start, FRAMES_PER_QUARTER), m21)
+            part.insert(Fraction(n.start + phase, FRAMES_PER_QUARTER), m21)
             cursor = n.end
         if chorale.frames > cursor:
-            part.insert(Fraction(cursor, FRAMES_PER_QUARTER), _rest(chorale.frames - cursor))
+            rest = _rest(chorale.frames - cursor)
+            part.insert(Fraction(cursor + phase, FRAMES_PER_QUARTER), rest)
+        if phase:
+            part.insert(0, _rest(phase))
         measured = part.makeMeasures(inPlace=False)
         measured.id, measured.partName = voice_id, name  # makeMeasures drops both
         measured.makeTies(inPlace=True)
+        if phase:
+            _pickup(measured, Fraction(phase, FRAMES_PER_QUARTER))
         score.insert(0, measured)
     return score
+
+
+def _pickup(part: stream.Part, lead: Fraction) -> None:
+    """Make the first measure a pickup: drop its first ``lead`` quarters (the rest written there),
+    move the rest of the part that much earlier, and number the measures from 0."""
+    measures = list(part.getElementsByClass(stream.Measure))
+    first = measures[0]
+    for element in list(first.notesAndRests):
+        if element.offset < lead:
+            first.remove(element)
+        else:
+            first.setElementOffset(element, element.offset - lead)
+    first.paddingLeft = float(lead)
+    first.number = 0
+    for measure in measures[1:]:
+        part.setElementOffset(measure, measure.offset - lead)
+        measure.number -= 1
 
 
 # The clefs singers read: the tenor an octave below the treble staff.
@@ -348,6 +377,6 @@ def score_to_tokens(score: stream.Score) -> list[str]:
     return chorale_to_tokens(normalise_fermatas(score_to_chorale(score)))
 
 
-def tokens_to_score(tokens: Sequence[str], key_signature: int = 0) -> stream.Score:
+def tokens_to_score(tokens: Sequence[str], key_signature: int = 0, phase: int = 0) -> stream.Score:
     """Decode a token stream into a four-part score; see the module doc for the repair rules."""
-    return chorale_to_score(tokens_to_chorale(tokens), key_signature=key_signature)
+    return chorale_to_score(tokens_to_chorale(tokens), key_signature=key_signature, phase=phase)

@@ -1,10 +1,15 @@
-"""A user's melody -> a four-voice harmonization in the melody's own key, and back to a file.
+"""A user's melody: read from a file or bytes, checked, and placed for the harmonizer; and the
+harmonized score written back to a file. Reading needs music21, never torch (the web process
+checks a melody before queueing it); the harmonizing itself is
+:func:`composer.harmonization.melody.harmonize_melody`.
 
-Input files, chosen by extension:
+Input formats, chosen by extension (:func:`read_melody`) or named (:func:`read_melody_data`):
 
-* MusicXML (``.musicxml``, ``.xml``, ``.mxl``) and MIDI (``.mid``, ``.midi``): exactly one part
-  with notes, no chords, no overlapping notes, 4/4 throughout (a file with no time signature is
-  read as 4/4). Fermatas are read from MusicXML; MIDI has none.
+* MusicXML (``.musicxml``, ``.xml``, ``.mxl``), MIDI (``.mid``, ``.midi``) and ABC (``.abc``,
+  read by music21): exactly one part with notes, no chords, no overlapping notes, 4/4
+  throughout (a file with no time signature is read as 4/4). Fermatas are read from MusicXML
+  and ABC (``H``); MIDI has none. A first measure shorter than the bar (MusicXML's and ABC's
+  pickups) makes an upbeat; MIDI has no bar lines to tell one.
 * Text (``.txt``), always 4/4: whitespace-separated items, ``%`` starts a comment to the end of
   the line::
 
@@ -22,15 +27,11 @@ Everything is quantised to sixteenths (one frame). A melody must span at least o
 within :data:`MELODY_RANGES` of its voice both as written and after transposition, and last at
 most 64 bars (:data:`composer.melody_guard.MAX_MELODY_FRAMES`). A file is checked before it is
 parsed (:mod:`composer.melody_guard`: size, note count, XML entity declarations), so a hostile one
-is refused quickly. Each failure raises :class:`MelodyError` naming the problem.
+is refused quickly. Each failure raises :class:`MelodyError` naming the problem (the item, bar or
+note where there is one).
 
-Harmonizing (:func:`harmonize_melody`): music21's key analysis of the melody; transposition to C
-major / A minor by the corpus's rule (:func:`composer.corpus.transposition_to_c_or_a`, the tonic
-moves at most a tritone), or an octave the other way when that rule would push the melody out of
-range; the other three voices filled by :func:`composer.harmonization.search.harmonize`; the result
-transposed back by the same interval, so the melody comes out exactly as it went in (pitches, rhythm
-after quantisation, fermatas). The output score has four named parts, the key signature of the
-analysed key, and the melody's own spelling.
+An upbeat is kept as :attr:`Melody.phase` (frame 0's place in its bar), which the written score's
+bar lines follow; the model itself reads no bar lines.
 """
 
 from __future__ import annotations
@@ -40,27 +41,27 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
-from music21 import chord, converter, instrument, key, meter, note, pitch, stream
+from music21 import key, note, pitch, stream
 
 from composer.corpus import transposition_to_c_or_a
 from composer.encoding import (
+    BAR_FRAMES,
     FRAMES_PER_QUARTER,
     VOICES,
     Chorale,
     Note,
-    chorale_to_score,
     chorale_to_tokens,
-    part_to_notes,
-    tokens_to_chorale,
-    transpose_chorale,
 )
 from composer.harmonization.masks import mask_tokens
-from composer.harmonization.reader import Harmonizer
-from composer.harmonization.search import Harmonization, harmonize
-from composer.melody_guard import MAX_MELODY_FRAMES, MelodyError, check_melody_file, too_long
-from composer.model import ChoraleLSTM
+from composer.melody_guard import (
+    MAX_FILE_BYTES,
+    MAX_MELODY_FRAMES,
+    MelodyError,
+    check_melody_file,
+    too_long,
+)
+from composer.melody_scores import read_abc, read_score_file
 from composer.paths import MIDI_SUFFIXES, SCORE_SUFFIXES
-from composer.vocabulary import Vocabulary
 
 # Where a given (fixed) voice may lie, MIDI pitches inclusive: the 0.1st-99.9th percentiles of
 # each voice's sounding pitches in the prepared corpus (var/corpus/tokens.json, C major / A
@@ -72,9 +73,11 @@ MELODY_RANGES: dict[str, tuple[int, int]] = {
     "B": (33, 67),
 }
 TEXT_SUFFIXES = (".txt",)
-BAR = 4 * FRAMES_PER_QUARTER  # frames in a 4/4 bar
+ABC_SUFFIXES = (".abc",)
+BAR = BAR_FRAMES  # frames in a 4/4 bar
+# What each format of read_melody_data is written to disk as, to be read like a file.
+DATA_SUFFIXES = {"text": ".txt", "abc": ".abc", "musicxml": ".musicxml", "midi": ".mid"}
 VOICE_WORDS = ("soprano", "alto", "tenor", "bass")
-VOICE_INSTRUMENTS = (instrument.Soprano, instrument.Alto, instrument.Tenor, instrument.Bass)
 
 
 @dataclass
@@ -83,14 +86,9 @@ class Melody:
     frames: int  # length in frames, rests included
     key: key.Key  # music21's analysis of the melody
     spelling: dict[int, str] = field(default_factory=dict)  # MIDI -> name as written ("E-4")
-
-
-@dataclass
-class HarmonizedMelody:
-    score: stream.Score  # four named parts, in the melody's key
-    chorale: Chorale  # the same, in frames, in the melody's key
-    harmonization: Harmonization  # the model's tokens, in C major / A minor
-    semitones: int  # the transposition applied for the model (undone in score and chorale)
+    # Frame 0's place in its bar in sixteenths, as in composer.metre: 12 after a quarter-note
+    # pickup. Only the score's bar lines depend on it (composer.encoding.chorale_to_score).
+    phase: int = 0
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -99,22 +97,42 @@ class HarmonizedMelody:
 def read_melody(path: str | Path) -> Melody:
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in SCORE_SUFFIXES + MIDI_SUFFIXES + TEXT_SUFFIXES:
+    if suffix not in SCORE_SUFFIXES + MIDI_SUFFIXES + TEXT_SUFFIXES + ABC_SUFFIXES:
         raise MelodyError(
             f"{path.name}: unknown melody format {suffix or '(no extension)'}; use MusicXML "
-            "(.musicxml, .xml, .mxl), MIDI (.mid, .midi) or text (.txt)"
+            "(.musicxml, .xml, .mxl), MIDI (.mid, .midi), ABC (.abc) or text (.txt)"
         )
     if not path.is_file():
         raise MelodyError(f"{path}: no such file")
     # Size, note count and XML entities are checked before anything parses the file.
     kind = "mxl" if suffix == ".mxl" else "musicxml" if suffix in SCORE_SUFFIXES else "text"
     check_melody_file(path, "midi" if suffix in MIDI_SUFFIXES else kind)
-    if suffix in TEXT_SUFFIXES:
+    if suffix in TEXT_SUFFIXES + ABC_SUFFIXES:
         try:
-            return parse_text_melody(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except UnicodeDecodeError as error:
             raise MelodyError(f"{path.name}: unreadable, not a UTF-8 text file") from error
-    return _read_score_file(path, midi=suffix in MIDI_SUFFIXES)
+        return parse_abc_melody(text) if suffix in ABC_SUFFIXES else parse_text_melody(text)
+    return _melody(*read_score_file(path, midi=suffix in MIDI_SUFFIXES))
+
+
+def read_melody_data(data: bytes, fmt: str) -> Melody:
+    """A melody sent as bytes (a web form's text or file) in ``fmt``: one of DATA_SUFFIXES.
+
+    Written to a private temporary file and read as one, through every check of read_melody.
+    """
+    import tempfile
+
+    if fmt not in DATA_SUFFIXES:
+        raise MelodyError(f"unknown melody format {fmt!r}; use one of {', '.join(DATA_SUFFIXES)}")
+    if len(data) > MAX_FILE_BYTES:  # refused before a byte is written
+        raise MelodyError(
+            f"the melody is {len(data):,} bytes; a melody may be at most {MAX_FILE_BYTES:,} bytes"
+        )
+    with tempfile.TemporaryDirectory(prefix="melody-") as folder:
+        path = Path(folder) / f"melody{DATA_SUFFIXES[fmt]}"
+        path.write_bytes(data)
+        return read_melody(path)
 
 
 _TEXT_NOTE = re.compile(r"^([A-Ga-g])(##|#|bb|b|--|-)?(\d)(?::([^:^]+))?(\^)?$")
@@ -140,6 +158,11 @@ def _text_duration(text: str | None, item: str) -> int:
             f"item {item!r}: a duration must be a positive whole number of sixteenths (0.25)"
         )
     return int(frames)
+
+
+def parse_abc_melody(text: str) -> Melody:
+    """ABC notation -> a melody (:func:`composer.melody_scores.read_abc`)."""
+    return _melody(*read_abc(text))
 
 
 def parse_text_melody(text: str) -> Melody:
@@ -171,7 +194,9 @@ def parse_text_melody(text: str) -> Melody:
             if cursor > MAX_MELODY_FRAMES:  # refused here, before the rest is read
                 raise too_long(cursor, f"at item {item!r}")
     _check_bars(bars, cursor)
-    return _melody(notes, cursor, spelling)
+    # A first bar line within the first bar follows an upbeat of that many frames.
+    phase = (BAR - bars[0]) % BAR if bars else 0
+    return _melody(notes, cursor, spelling, phase)
 
 
 def _check_bars(bars: list[int], end: int) -> None:
@@ -189,48 +214,7 @@ def _check_bars(bars: list[int], end: int) -> None:
             )
 
 
-def _read_score_file(path: Path, midi: bool) -> Melody:
-    try:
-        # MIDI: quantise to sixteenths only (music21's default also allows triplets).
-        options = {"quarterLengthDivisors": (FRAMES_PER_QUARTER,)} if midi else {}
-        parsed = converter.parse(str(path), **options)
-    except Exception as error:  # music21 raises many kinds for a file it cannot read
-        raise MelodyError(f"{path.name}: unreadable ({type(error).__name__}: {error})") from error
-    if isinstance(parsed, stream.Opus):
-        raise MelodyError(f"{path.name}: holds several pieces; give one melody")
-    parts = list(parsed.parts) if isinstance(parsed, stream.Score) else [parsed]
-    with_notes = [p for p in parts if p.flatten().notes]
-    if not with_notes:
-        raise MelodyError(f"{path.name}: no notes")
-    if len(with_notes) > 1:
-        raise MelodyError(
-            f"{path.name}: not monophonic: {len(with_notes)} parts have notes; "
-            "give the melody alone"
-        )
-    part = with_notes[0]
-    signatures = {ts.ratioString for ts in parsed.recurse().getElementsByClass(meter.TimeSignature)}
-    if signatures - {"4/4"}:
-        raise MelodyError(
-            f"{path.name}: not in 4/4 (time signature {', '.join(sorted(signatures))})"
-        )
-    elements = [e for e in part.flatten().notes if not e.duration.isGrace]
-    spelling: dict[int, str] = {}
-    end = Fraction(0)
-    for element in elements:
-        where = f"quarter note {Fraction(element.offset)}"
-        if isinstance(element, chord.Chord) and len({p.midi for p in element.pitches}) > 1:
-            raise MelodyError(f"{path.name}: not monophonic: a chord at {where}")
-        if element.offset < end:
-            raise MelodyError(f"{path.name}: not monophonic: two notes sound at {where}")
-        end = max(end, Fraction(element.offset + element.duration.quarterLength))
-        for p in element.pitches:
-            spelling.setdefault(p.midi, p.nameWithOctave)
-    notes = part_to_notes(part, 0)
-    frames = max(notes[-1].end if notes else 0, round(part.highestTime * FRAMES_PER_QUARTER))
-    return _melody(notes, frames, spelling)
-
-
-def _melody(notes: list[Note], frames: int, spelling: dict[int, str]) -> Melody:
+def _melody(notes: list[Note], frames: int, spelling: dict[int, str], phase: int = 0) -> Melody:
     if not notes:
         raise MelodyError("the melody has no notes")
     if frames > MAX_MELODY_FRAMES:
@@ -246,7 +230,7 @@ def _melody(notes: list[Note], frames: int, spelling: dict[int, str]) -> Melody:
         m21 = note.Note(spelling.get(n.midi, n.midi))
         m21.quarterLength = Fraction(n.end - n.start, FRAMES_PER_QUARTER)
         flat.insert(Fraction(n.start, FRAMES_PER_QUARTER), m21)
-    return Melody(tuple(notes), frames, flat.analyze("key"), spelling)
+    return Melody(tuple(notes), frames, flat.analyze("key"), spelling, phase)
 
 
 # --- harmonizing -------------------------------------------------------------------------------
@@ -254,6 +238,18 @@ def _melody(notes: list[Note], frames: int, spelling: dict[int, str]) -> Melody:
 
 def _name(midi: int) -> str:
     return pitch.Pitch(midi=midi).nameWithOctave
+
+
+def shown(name: str) -> str:
+    """A pitch name as people write it: music21's "E-4" is "Eb4"."""
+    return name.replace("-", "b")
+
+
+def place(melody: Melody, frame: int) -> str:
+    """Where ``frame`` lies as the melody's bars number it: "bar 3, beat 2" (a pickup is bar 0)."""
+    position = melody.phase + frame
+    bar = position // BAR + (0 if melody.phase else 1)
+    return f"bar {bar}, beat {Fraction(position % BAR, FRAMES_PER_QUARTER) + 1}"
 
 
 def _outside(notes: tuple[Note, ...], low: int, high: int, shift: int = 0) -> bool:
@@ -266,10 +262,13 @@ def model_transposition(melody: Melody, voice: str = "S") -> int:
     lowest, highest = min(n.midi for n in melody.notes), max(n.midi for n in melody.notes)
     where = f"the {VOICE_WORDS[VOICES.index(voice)]}"
     span = f"{_name(low)}-{_name(high)}"
-    if _outside(melody.notes, low, high):
-        raise MelodyError(
-            f"the melody ({_name(lowest)}-{_name(highest)}) lies outside {where} range {span}"
-        )
+    for n in melody.notes:
+        if not low <= n.midi <= high:
+            raise MelodyError(
+                f"{shown(melody.spelling.get(n.midi, _name(n.midi)))} in "
+                f"{place(melody, n.start)} lies outside {where} range {span} "
+                f"(the melody spans {_name(lowest)}-{_name(highest)})"
+            )
     mode = melody.key.mode if melody.key.mode in ("major", "minor") else "major"
     shift = transposition_to_c_or_a(melody.key.tonic.pitchClass, mode)
     for candidate in (shift, shift - 12 if shift > 0 else shift + 12):
@@ -281,79 +280,36 @@ def model_transposition(melody: Melody, voice: str = "S") -> int:
     )
 
 
-def melody_voice(voices: str) -> str:
-    """The voice that carries the melody: the one of S, A, T, B that ``voices`` does not fill."""
-    rest = [v for v in VOICES if v not in voices.upper()]
-    if len(rest) != 1 or len(voices) != 3:
-        raise MelodyError(
-            f"voices {voices!r}: a single melody fixes one voice, so name the other three to "
-            "fill (ATB when the melody is the soprano)"
-        )
-    return rest[0]
+def melody_voice(voices: str, given: str | None = None) -> str:
+    """The voice that carries the melody: ``given`` (one of S, A, T, B that ``voices`` does not
+    fill); when not given, the one voice that three ``voices`` leave, else the soprano."""
+    filled = voices.upper()
+    if given is not None:
+        chosen = given.upper()
+        if chosen not in VOICES or len(chosen) != 1:
+            raise MelodyError(f"melody voice {given!r}: one of S, A, T, B")
+        if chosen in filled:
+            raise MelodyError(
+                f"voices {voices!r} would fill the melody's own voice {chosen}: leave it out"
+            )
+        return chosen
+    rest = [v for v in VOICES if v not in filled]
+    if len(rest) == 1 and len(voices) == 3:
+        return rest[0]
+    if "S" in rest and len(voices) == len(set(filled)) and len(rest) < 4:
+        return "S"
+    raise MelodyError(
+        f"voices {voices!r}: name the voice that carries the melody, or name the other three "
+        "to fill (ATB when the melody is the soprano)"
+    )
 
 
-def melody_to_tokens(melody: Melody, voices: str, semitones: int) -> list[str]:
-    """The model's input: the melody moved by ``semitones`` in its voice, the others blank."""
-    index = VOICES.index(melody_voice(voices))
+def melody_to_tokens(
+    melody: Melody, voices: str, semitones: int, voice: str | None = None
+) -> list[str]:
+    """The model's input: the melody moved by ``semitones`` in its voice (``voice``, else the
+    one that ``voices`` leaves), the voices to fill blank, any other voice resting throughout."""
+    index = VOICES.index(melody_voice(voices, voice))
     moved = tuple(replace(n, midi=n.midi + semitones) for n in melody.notes)
     parts = tuple(moved if v == index else () for v in range(4))
     return mask_tokens(chorale_to_tokens(Chorale(parts, melody.frames)), voices)
-
-
-def harmonize_melody(
-    model: ChoraleLSTM | Harmonizer,
-    vocab: Vocabulary,
-    melody: Melody,
-    voices: str = "ATB",
-    method: str = "beam",
-    beam_width: int = 5,
-    constraints: bool = True,
-    voice_leading: bool = True,
-) -> HarmonizedMelody:
-    voice = melody_voice(voices)
-    semitones = model_transposition(melody, voice)
-    masked = melody_to_tokens(melody, voices, semitones)
-    result = harmonize(model, vocab, masked, method, beam_width, constraints, voice_leading)
-    chorale = transpose_chorale(tokens_to_chorale(result.tokens), -semitones)
-    if chorale.voices[VOICES.index(voice)] != melody.notes:  # harmonize keeps fixed tokens
-        raise RuntimeError("the harmonization changed the melody")  # a bug, never the user's
-    score = chorale_to_score(chorale, key_signature=melody.key.sharps)
-    _dress(score, melody, VOICES.index(voice))
-    return HarmonizedMelody(score, chorale, result, semitones)
-
-
-def _dress(score: stream.Score, melody: Melody, melody_index: int) -> None:
-    """Name the parts (instruments, for MIDI track names) and spell pitches for the key."""
-    for index, (part, make) in enumerate(zip(score.parts, VOICE_INSTRUMENTS, strict=True)):
-        voice = make()
-        voice.partName = part.partName
-        part.insert(0, voice)
-        for n in part.recurse().notes:
-            if index == melody_index and n.pitch.midi in melody.spelling:
-                n.pitch = pitch.Pitch(melody.spelling[n.pitch.midi])
-            elif (
-                n.pitch.accidental is not None and n.pitch.accidental.alter * melody.key.sharps < 0
-            ):
-                n.pitch = n.pitch.getEnharmonic()  # a sharp in a flat key, or the reverse
-
-
-def output_format(path: str | Path) -> str:
-    """music21's format name for an output path, by extension."""
-    suffix = Path(path).suffix.lower()
-    formats = {".musicxml": "musicxml", ".xml": "musicxml", ".mxl": "mxl"}
-    formats.update(dict.fromkeys(MIDI_SUFFIXES, "midi"))
-    if suffix not in formats:
-        raise MelodyError(
-            f"{Path(path).name}: cannot write {suffix or 'a file without extension'}; "
-            f"use {', '.join(formats)}"
-        )
-    return formats[suffix]
-
-
-def write_score(score: stream.Score, path: str | Path) -> Path:
-    """MusicXML or MIDI by the extension of ``path``."""
-    path = Path(path)
-    fmt = output_format(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    score.write(fmt, fp=str(path))
-    return path

@@ -15,6 +15,8 @@ Why each check:
   (the standard DOCTYPE only names an external DTD), so any is refused before expansion. expat
   reads the file once for that, expanding and fetching nothing, and also refuses XML that is not
   well formed, in whatever encoding.
+* ABC text: its size, and its note letters counted as an upper bound of its notes (music21's
+  ABC reader is as slow per note as the others).
 * Compressed MusicXML (.mxl) is a zip: its members' unpacked sizes (:data:`MAX_UNPACKED_BYTES`,
   which also bound what Python's zipfile will unpack) and each XML member as above.
 
@@ -24,6 +26,7 @@ it to text melodies item by item and to every melody once read.
 
 from __future__ import annotations
 
+import re
 import zipfile
 from fractions import Fraction
 from pathlib import Path
@@ -76,6 +79,28 @@ def _check_note_count(notes: int, name: str) -> None:
             f"{name}: more than {MAX_NOTE_EVENTS:,} notes; a melody may last at most "
             f"{MAX_MELODY_FRAMES // (4 * FRAMES_PER_QUARTER)} bars of 4/4"
         )
+
+
+# --- ABC ---------------------------------------------------------------------------------------
+
+# Note letters (and ABC's rests z, x) after the header: more than the notes, never fewer.
+_ABC_NOTE = re.compile(r"[A-Ga-gzx]")
+
+
+def check_abc(text: str) -> None:
+    """Not too large, and not too many notes once the header lines (``X:``, ``K:``…) are out."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_FILE_BYTES:
+        raise MelodyError(
+            f"the ABC tune is {size:,} bytes; a melody may be at most {MAX_FILE_BYTES:,} bytes"
+        )
+    body = "\n".join(
+        line.split("%", 1)[0] for line in text.splitlines() if not _ABC_HEADER.match(line)
+    )
+    _check_note_count(len(_ABC_NOTE.findall(body)), "the ABC tune")
+
+
+_ABC_HEADER = re.compile(r"^\s*[A-Za-z]:")
 
 
 # --- MusicXML ------------------------------------------------------------------------------------

@@ -19,7 +19,12 @@ def suite_settings() -> Iterator[None]:
     """The suite starts many quizzes from 127.0.0.1 and answers faster than a person: rate
     limits would refuse them. The rate-limit tests set their own limits (pytest-django's
     settings fixture overrides these)."""
-    with override_settings(RATE_LIMIT_PARTICIPANTS=0, RATE_LIMIT_ANSWERS=0, CACHES=SUITE_CACHE):
+    with override_settings(
+        RATE_LIMIT_PARTICIPANTS=0,
+        RATE_LIMIT_ANSWERS=0,
+        RATE_LIMIT_HARMONIZATIONS=0,
+        CACHES=SUITE_CACHE,
+    ):
         yield
 
 

@@ -1,7 +1,8 @@
 """The listening test's data, where Django looks for the app's models: the content of the quiz
-(models.content: batches, chorales, clips, questions, grid runs) and its participants
-(models.participants: participants, assignments, answers, clip deliveries) and the study
-they agree to (models.study: its versions).
+(models.content: batches, chorales, clips, questions, grid runs), its participants
+(models.participants: participants, assignments, answers, clip deliveries), the study they
+agree to (models.study: its versions), and the public harmonizer's requests
+(models.harmonizations).
 
 Every model and choice is imported from here (``from bachsurvey.models import Question``); the
 migrations name ``bachsurvey.models.new_seed`` and ``bachsurvey.models.new_media_key`` too.
@@ -19,6 +20,7 @@ from bachsurvey.models.content import (
     Question,
     new_seed,
 )
+from bachsurvey.models.harmonizations import Harmonization
 from bachsurvey.models.participants import (
     AGE_GROUP_YOUNGEST,
     AgeGroup,
@@ -48,6 +50,7 @@ __all__ = [
     "ClipDelivery",
     "Experience",
     "GridRun",
+    "Harmonization",
     "MinorsPolicy",
     "Participant",
     "Question",

@@ -1,6 +1,6 @@
 """Command lines of ``python -m composer harmonize`` and ``eval-harmonization``.
 
-``harmonize`` fills three voices under a melody file (see :mod:`composer.melody` for the
+``harmonize`` fills voices under a melody file (see :mod:`composer.melody` for the
 formats) and writes MusicXML or MIDI by the extension of ``--out``.
 
 ``eval-harmonization`` prints :func:`composer.harmonization.evaluation.evaluate`'s table.
@@ -16,16 +16,10 @@ from pathlib import Path
 from composer import checkpoint, paths
 from composer.harmonization.evaluation import evaluate, validation_chorales
 from composer.harmonization.masks import HarmonizationError
+from composer.harmonization.melody import harmonize_melody, output_format, write_score
 from composer.harmonization.reader import Harmonizer
 from composer.harmonization.search import METHODS
-from composer.melody import (
-    MelodyError,
-    harmonize_melody,
-    melody_voice,
-    output_format,
-    read_melody,
-    write_score,
-)
+from composer.melody import MelodyError, melody_voice, read_melody
 from composer.model import ChoraleLSTM
 from composer.vocabulary import Vocabulary
 from composer.voices import MASKS
@@ -58,10 +52,16 @@ def add_arguments(parser: argparse.ArgumentParser, command: str) -> None:
     )
     if command == "harmonize":
         parser.add_argument(
-            "--melody", type=Path, required=True, help=".musicxml/.xml/.mxl, .mid/.midi or .txt"
+            "--melody",
+            type=Path,
+            required=True,
+            help=".musicxml/.xml/.mxl, .mid/.midi, .abc or .txt",
         )
+        parser.add_argument("--voices", default="ATB", help="the voices to fill (default ATB)")
         parser.add_argument(
-            "--voices", default="ATB", help="the three voices to fill (default ATB)"
+            "--melody-voice",
+            choices=("S", "A", "T", "B"),
+            help="the voice that sings the melody (default: the one that --voices leaves)",
         )
         parser.add_argument(
             "--out", type=Path, required=True, help="output .musicxml/.xml/.mxl or .mid/.midi"
@@ -98,7 +98,7 @@ def _harmonize(args: argparse.Namespace) -> int:
     # The user's inputs are checked before the model is loaded and any work is done.
     output_format(args.out)
     melody = read_melody(args.melody)
-    melody_voice(args.voices)
+    melody_voice(args.voices, args.melody_voice)
     model, vocabulary, _ = checkpoint.load(args.checkpoint)
     result = harmonize_melody(
         model,
@@ -109,6 +109,7 @@ def _harmonize(args: argparse.Namespace) -> int:
         args.beam_width,
         args.constraints,
         args.voice_leading,
+        voice=args.melody_voice,
     )
     write_score(result.score, args.out)
     print(

@@ -6,6 +6,8 @@ and scale, so the picture tells nothing the music does not.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from composer.render.audio import RenderError, ScoreLike, as_score
 
 SVG_OPTIONS = {
@@ -21,16 +23,30 @@ SVG_OPTIONS = {
 
 def score_to_svg(source: ScoreLike, options: dict | None = None) -> list[str]:
     """Engrave a chorale with verovio: one SVG document per page."""
-    import verovio
+    return musicxml_to_svg(score_to_musicxml(source), options)
+
+
+def score_to_musicxml(source: ScoreLike) -> str:
+    """The score as MusicXML text, as music21 writes it."""
     from music21.musicxml.m21ToXml import GeneralObjectExporter
 
     score = as_score(source)
     try:
-        musicxml = GeneralObjectExporter(score).parse().decode("utf-8")
+        return GeneralObjectExporter(score).parse().decode("utf-8")
     except Exception as error:  # music21 raises many kinds on odd input
         raise RenderError(f"cannot export the score as MusicXML: {error}") from error
+
+
+def musicxml_to_svg(musicxml: str, options: dict | None = None) -> list[str]:
+    """Engrave MusicXML text with verovio: one SVG document per page."""
+    import verovio
+
     verovio.enableLog(verovio.LOG_OFF)
-    toolkit = verovio.toolkit()
+    # verovio's Python package points the fonts' path at its data only in the thread that first
+    # imported it; in any other (a threaded web server running a task in-process) the toolkit
+    # finds no font and reads nothing. So the path is given every time.
+    toolkit = verovio.toolkit(False)
+    toolkit.setResourcePath(str(Path(verovio.__file__).parent / "data"))
     toolkit.setOptions({**SVG_OPTIONS, **(options or {})})
     if not toolkit.loadData(musicxml):
         raise RenderError("verovio could not read the score's MusicXML")

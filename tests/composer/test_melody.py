@@ -10,15 +10,14 @@ import torch
 from music21 import chord, converter, expressions, key, meter, note, stream
 
 from composer.encoding import Note, parse_note_token, part_to_notes, split_frames
+from composer.harmonization.melody import harmonize_melody, write_score
 from composer.melody import (
     Melody,
     MelodyError,
-    harmonize_melody,
     melody_voice,
     model_transposition,
     parse_text_melody,
     read_melody,
-    write_score,
 )
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.vocabulary import load_vocabulary
@@ -165,8 +164,9 @@ def test_three_four_is_refused(tmp_path):
         ("C5:0.5", "shorter than a beat"),
         ("r:4 C5:0.25 r:4", "shorter than a beat"),
         ("r:4", "no notes"),
-        ("C3 D3 E3 F3", r"\(C3-F3\) lies outside the soprano range G#3-C6"),
-        ("C5 D5 E5 F5 G5 A5 B5 C6 D6", r"outside the soprano range"),
+        ("C3 D3 E3 F3", r"^C3 in bar 1, beat 1 lies outside the soprano range G#3-C6 \(the "),
+        ("C5 D5 E5 F5 G5 A5 B5 C6 D6", r"^D6 in bar 3, beat 1 lies outside the soprano range"),
+        ("G5 | C5 D5 E5 F5 | Bb5 C6 Db6", r"^Db6 in bar 2, beat 3 lies outside the soprano"),
     ],
 )
 def test_short_empty_and_out_of_range_melodies_are_refused(text, message, model, vocabulary):
@@ -207,7 +207,7 @@ def test_a_missing_file_and_a_bad_voice_choice_are_refused(tmp_path):
     with pytest.raises(MelodyError, match="no such file"):
         read_melody(tmp_path / "nothing.txt")
     with pytest.raises(MelodyError, match="name the other three"):
-        melody_voice("AT")
+        melody_voice("SA")
     assert melody_voice("SAT") == "B"
 
 
