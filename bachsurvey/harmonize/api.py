@@ -116,7 +116,7 @@ class HarmonizationCreateApi(HarmonizerApi):
                 melody_voice=values.get("melody_voice"),
                 method=values["method"],
                 beam_width=values["beam_width"],
-                address=client_address(request),
+                address=client_address(request) or "",
             )
         except requests.Refused as error:
             body = {"detail": str(error), "code": error.code}

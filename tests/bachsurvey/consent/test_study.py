@@ -103,11 +103,14 @@ def test_the_consent_step_and_the_about_page_show_the_study(client: Client) -> N
     assert "/withdraw/" in client.get("/about/").content.decode()
 
 
-@pytest.mark.parametrize("url", ["/", "/about/", "/withdraw/", "/accounts/login/", "/research/"])
-def test_every_page_links_to_the_about_page(client: Client, url: str) -> None:
+@pytest.mark.parametrize(
+    "url", ["/", "/about/", "/withdraw/", "/accounts/login/", "/research/", "/harmonize/"]
+)
+def test_every_page_links_to_the_about_page_and_the_harmonizer(client: Client, url: str) -> None:
     response = client.get(url, follow=True)
     assert response.status_code == 200
-    assert 'href="/about/"' in response.content.decode()
+    page = response.content.decode()
+    assert 'href="/about/"' in page and 'href="/harmonize/"' in page
 
 
 def test_a_participant_records_the_version_it_agreed_to(quiz: list, quiz_client: Any) -> None:
