@@ -7,6 +7,7 @@ never changes a row participants may have agreed to; it adds the next version (n
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 
 from bachsurvey.models import MinorsPolicy, Study
@@ -48,6 +49,24 @@ def current_study() -> Study:
         return Study.objects.get(version=1)
 
 
+# Pages that only show the study (the landing page, About) read it from the cache: a newcomer
+# still gets the landing page while PostgreSQL is away, as before pages showed the study. A
+# new version clears it at once where the cache is shared (Redis); a process with a cache of
+# its own shows the old one for at most this long, and a start under it then gets
+# study_changed (the start itself always reads the database).
+SHOWN_CACHE_KEY = "bachsurvey:study:shown"
+SHOWN_CACHE_SECONDS = 60
+
+
+def shown_study() -> Study:
+    """The current study for display, from the cache when it is there."""
+    study = cache.get(SHOWN_CACHE_KEY)
+    if study is None:
+        study = current_study()
+        cache.set(SHOWN_CACHE_KEY, study, SHOWN_CACHE_SECONDS)
+    return study
+
+
 def new_version(edited: Study) -> Study:
     """Save ``edited`` (an edit of any version, not yet saved) as the next version."""
     with transaction.atomic():
@@ -56,4 +75,8 @@ def new_version(edited: Study) -> Study:
         edited._state.adding = True
         edited.version = (latest.version if latest else 0) + 1
         edited.save()
+        # Now (this request's own pages) and once committed (a page read meanwhile cached the
+        # version before).
+        cache.delete(SHOWN_CACHE_KEY)
+        transaction.on_commit(lambda: cache.delete(SHOWN_CACHE_KEY))
     return edited

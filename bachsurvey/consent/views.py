@@ -11,7 +11,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from bachsurvey.consent import codes
 from bachsurvey.consent.forms import WithdrawalForm
-from bachsurvey.consent.study import current_study
+from bachsurvey.consent.study import shown_study
 from bachsurvey.consent.withdrawal import UnknownCode, withdraw_by_code
 from bachsurvey.quiz.throttles import WithdrawalCodeThrottle, in_words
 
@@ -21,7 +21,7 @@ def about(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "consent/about.html",
-        {"study": current_study(), "code_example": codes.display("ABCD2345")},
+        {"study": shown_study(), "code_example": codes.display("ABCD2345")},
     )
 
 

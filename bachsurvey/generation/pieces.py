@@ -123,6 +123,29 @@ def is_stored(batch: Batch, index: int) -> bool:
     return Chorale.objects.filter(batch=batch, index=index).exists()
 
 
+def _generated_chorale(batch: Batch, piece: Piece, checkpoint_label: str, report: dict) -> Chorale:
+    """The network's side of a piece, with how it was made (checkpoint, decoding, style)."""
+    harmonized = batch.mode == Batch.Mode.HARMONIZE
+    return Chorale.objects.create(
+        kind=Chorale.Kind.GENERATED,
+        batch=batch,
+        index=piece.index,
+        tokens=piece.tokens,
+        frames=music.frames_of(piece.tokens),
+        source=piece.source if harmonized else "",
+        title=music.chorale_title(piece.source) if harmonized else "",
+        mask=batch.voices,
+        checkpoint=checkpoint_label,
+        temperature=None if harmonized else batch.temperature,
+        seed=batch.seed,
+        note=piece.note,
+        decoding=music.decoding_record(
+            not harmonized, batch.temperature, batch.method, batch.beam_width
+        ),
+        style=report,
+    )
+
+
 def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
     """Render ``piece`` and store it with its question; False if the index was stored already."""
     if is_stored(batch, piece.index):
@@ -146,29 +169,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
             _lock_running(batch)
             owners = {
                 "real": real_chorale(piece.source, piece.real_tokens),
-                "generated": Chorale.objects.create(
-                    kind=Chorale.Kind.GENERATED,
-                    batch=batch,
-                    index=piece.index,
-                    tokens=piece.tokens,
-                    frames=music.frames_of(piece.tokens),
-                    source=piece.source if batch.mode == Batch.Mode.HARMONIZE else "",
-                    title=music.chorale_title(piece.source)
-                    if batch.mode == Batch.Mode.HARMONIZE
-                    else "",
-                    mask=batch.voices,
-                    checkpoint=checkpoint_label,
-                    temperature=batch.temperature if batch.mode == Batch.Mode.FREE else None,
-                    seed=batch.seed,
-                    note=piece.note,
-                    decoding=music.decoding_record(
-                        batch.mode == Batch.Mode.FREE,
-                        batch.temperature,
-                        batch.method,
-                        batch.beam_width,
-                    ),
-                    style=report,
-                ),
+                "generated": _generated_chorale(batch, piece, checkpoint_label, report),
             }
             clips = {
                 side: clip_row(owners[side], rendered[side], sources[side][1], piece.shift)

@@ -31,6 +31,7 @@ from rest_framework.views import APIView, exception_handler
 
 from bachsurvey.consent import codes
 from bachsurvey.quiz import clip_urls, services, session, sql, throttles
+from bachsurvey.quiz.errors import SurveyError
 from bachsurvey.quiz.parsers import SafeJSONParser, too_large
 from bachsurvey.quiz.serializers import (
     AnswerCreatedOutput,
@@ -45,7 +46,7 @@ from bachsurvey.quiz.serializers import (
     question_payload,
 )
 
-ERROR_STATUS: dict[type[services.SurveyError], int] = {
+ERROR_STATUS: dict[type[SurveyError], int] = {
     services.NotAssigned: status.HTTP_400_BAD_REQUEST,
     services.UnknownParticipant: status.HTTP_404_NOT_FOUND,
     services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
@@ -121,7 +122,7 @@ class ParticipantApi(APIView):
         raise throttles.RateLimited(wait, self.throttle_classes[0].message)
 
 
-def refusal(error: services.SurveyError) -> Response:
+def refusal(error: SurveyError) -> Response:
     return Response({"detail": str(error), "code": error.code}, status=ERROR_STATUS[type(error)])
 
 
@@ -160,7 +161,7 @@ class ParticipantCreateApi(ParticipantApi):
                 consent_version=values.get("consent_version"),
                 guardian_confirmed=values["guardian_consent"],
             )
-        except services.SurveyError as error:
+        except SurveyError as error:
             return refusal(error)
         return reply_started(django_request, started)
 
@@ -206,7 +207,7 @@ class PlayAgainApi(ParticipantApi):
                 attempt=session.next_attempt(django_request),
                 earlier=session.earlier_participant_ids(django_request),
             )
-        except services.SurveyError as error:
+        except SurveyError as error:
             return refusal(error)
         return reply_started(django_request, started)
 
@@ -254,7 +255,7 @@ class AnswerCreateApi(ParticipantApi):
                 heard_fully=values["heard_fully"],
                 elapsed_ms=values.get("elapsed_ms"),
             )
-        except services.SurveyError as error:
+        except SurveyError as error:
             return refusal(error)
         if submitted.finished:  # the clip URLs now expire CLIP_URL_SECONDS from here
             clip_urls.mark_ended(own_id, time.time())

@@ -42,6 +42,18 @@ from bachsurvey.models import (
     new_media_key,
 )
 from bachsurvey.quiz import clip_urls, sql
+from bachsurvey.quiz.errors import (  # re-exported: the API names them services.X
+    AlreadyAnswered,
+    GuardianRequired,
+    NotAssigned,
+    NotEnoughQuestions,
+    NotFinished,
+    OutOfOrder,
+    ParticipantWithdrawn,
+    StudyChanged,
+    TooYoung,
+    UnknownParticipant,
+)
 from bachsurvey.quiz.practice import PRACTICE_CHORALE
 from bachsurvey.quiz.sql import Drawable, QuizItem
 
@@ -56,52 +68,6 @@ SLOTS: tuple[tuple[str, ...], ...] = (
 DRAW_TRIES = 200  # random restarts before concluding the live pool cannot fill a quiz
 HEARD_DRAWS = 8  # draws compared for a new attempt, to repeat as little as the pool allows
 MAX_RESPONSE_MS = 60 * 60 * 1000
-
-
-class SurveyError(Exception):
-    """A refused request; ``code`` is stable for clients, the message is for people."""
-
-    code = "refused"
-
-
-class NotEnoughQuestions(SurveyError):
-    code = "not_enough_questions"
-
-
-class ParticipantWithdrawn(SurveyError):
-    code = "withdrawn"
-
-
-class UnknownParticipant(SurveyError):
-    code = "not_found"
-
-
-class NotAssigned(SurveyError):
-    code = "not_assigned"
-
-
-class AlreadyAnswered(SurveyError):
-    code = "already_answered"
-
-
-class OutOfOrder(SurveyError):
-    code = "out_of_order"
-
-
-class StudyChanged(SurveyError):
-    code = "study_changed"
-
-
-class TooYoung(SurveyError):
-    code = "too_young"
-
-
-class GuardianRequired(SurveyError):
-    code = "guardian_required"
-
-
-class NotFinished(SurveyError):
-    code = "not_finished"
 
 
 # --- drawing a quiz ------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils._os import safe_join
 from django.views.decorators.http import require_safe
 
-from bachsurvey.consent.study import current_study
+from bachsurvey.consent.study import shown_study
 from bachsurvey.models import AgeGroup, Category, Experience
 from bachsurvey.quiz import clip_files, clip_urls, practice, session, sql
 
@@ -20,7 +20,7 @@ from bachsurvey.quiz import clip_files, clip_urls, practice, session, sql
 def quiz(request: HttpRequest) -> HttpResponse:
     """One page for the whole quiz; the script resumes the session's participant, if any.
     The consent step shows the current study version, which the page sends back with the start."""
-    study = current_study()
+    study = shown_study()
     state = {
         "participant": session.bound_participant_id(request),
         "consent_version": study.version,

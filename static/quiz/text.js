@@ -83,7 +83,7 @@ window.BACH_OR_BOT_TEXT = Object.freeze({
   answers: "{n} answers",
   consentFirst: "Please tick the box to agree before starting.",
   backgroundFirst: "Please choose your age group and your experience with music.",
-  guardianFirst: "A parent or guardian must agree too: please ask them and tick the box.",
+  guardianFirst: "Under the minimum age, a parent or guardian must agree too: please ask them and tick the box.",
   withdrawn: "You have withdrawn from the study. Your {answers} and your background answers are deleted. Thank you for listening.",
   deleted: "Your answers have been deleted.",
   somethingWrong: "Something went wrong ({status}).",

@@ -10,7 +10,11 @@ from playwright.sync_api import Browser, Page, expect
 from bachsurvey.consent.study import DEFAULT_STUDY, current_study, new_version
 from bachsurvey.models import MinorsPolicy, Participant, Study
 from tests.browser.conftest import DESKTOP, PHONE
-from tests.browser.quiz_steps import answer_current, consent_and_background
+from tests.browser.quiz_steps import (
+    answer_current,
+    consent_and_background,
+    sound_check_and_skip_practice,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("short_quiz")]
 
@@ -85,6 +89,7 @@ def test_a_minor_takes_part_with_a_guardian_s_agreement(sized: Page) -> None:
     assert not Participant.objects.exists()
     guardian.check()
     sized.get_by_role("button", name="Begin the questions").click()
+    sound_check_and_skip_practice(sized)
     expect(sized.locator("#question-title")).to_have_text("Question 1 of 5")
     participant = Participant.objects.get()
     assert (participant.age_group, participant.guardian_confirmed) == ("under-18", True)

@@ -14,7 +14,7 @@ from tests.bachsurvey.harmonize.helpers import LINE, music, question, text_of
 from tests.browser.conftest import DESKTOP, PHONE
 from tests.browser.test_csp import watch
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.usefixtures("in_process_tasks")]
 
 
 @pytest.fixture(params=["desktop", "phone"])

@@ -92,8 +92,7 @@ def test_the_progress_endpoint_is_for_staff_only(admin_client: Client, client: C
         "error": None,
     }  # fmt: skip
     assert client.get(f"{ADMIN}/{batch.pk}/progress.json").status_code == 302  # to the login
-    User.objects.create_user("visitor", password="a long pass phrase 81", is_staff=False)
-    client.login(username="visitor", password="a long pass phrase 81")
+    client.force_login(User.objects.create_user("visitor", is_staff=False))
     assert client.get(f"{ADMIN}/{batch.pk}/progress.json").status_code == 302
     assert admin_client.get(f"{ADMIN}/987654/progress.json").status_code == 404
 
@@ -106,6 +105,7 @@ def test_the_page_carries_the_progress_bar_and_its_script(admin_client: Client) 
     assert '<script src="/static/admin-batch/progress.js"></script>' in page
 
 
+@pytest.mark.usefixtures("in_process_tasks")
 def test_without_a_broker_the_panel_says_tasks_run_in_process(admin_client: Client) -> None:
     page = admin_client.get(f"{ADMIN}/").content.decode()
     assert 'id="queue-status"' in page and "no broker configured: tasks run in-process" in page

@@ -16,7 +16,7 @@ from music21 import converter
 from bachsurvey.models import Harmonization
 from tests.bachsurvey.harmonize.helpers import SHORT, post
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("in_process_tasks")]
 
 
 @pytest.fixture
