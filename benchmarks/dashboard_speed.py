@@ -17,7 +17,6 @@ production with CACHE_URL) or local memory.
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import statistics
 import sys
@@ -29,7 +28,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from benchmarks.export_stream import admin_connection  # noqa: E402
+from benchmarks.export_stream import admin_connection, fresh_django  # noqa: E402
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/bachsurvey_dash_bench"
 EXPERIENCES = ("novice", "intermediate", "advanced", "expert")
@@ -147,30 +146,15 @@ def main() -> None:
     args = parser.parse_args()
 
     admin, name = admin_connection(args.database_url)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DATABASE_URL=args.database_url,
-        CACHE_URL=args.cache_url,
-        DJANGO_SETTINGS_MODULE="bachsurvey.settings",
-        DJANGO_DEBUG="0",  # no query log in memory
-        DJANGO_HTTPS="0",
-        DJANGO_SECRET_KEY="benchmark-only",
-        DJANGO_ALLOWED_HOSTS="testserver",
-    )
     try:
-        import django
-
-        django.setup()
+        fresh_django(args.database_url, CACHE_URL=args.cache_url)
         from django.contrib.auth import get_user_model
         from django.core.cache import cache
-        from django.core.management import call_command
         from django.test import Client
 
         from bachsurvey.models import Answer
         from bachsurvey.research import role
 
-        call_command("migrate", verbosity=0)
         start = time.perf_counter()
         seed(args.answers)
         print(f"stored {Answer.objects.count():,} answers in {time.perf_counter() - start:.1f} s")

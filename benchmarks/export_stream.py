@@ -56,6 +56,29 @@ def admin_connection(url: str):  # type: ignore[no-untyped-def]
     return psycopg.connect(admin, autocommit=True), name
 
 
+def fresh_django(database_url: str, **env: str) -> None:
+    """Drop and create the bench database, point Django at it (production-like settings plus
+    ``env``), set Django up and migrate: what each database benchmark starts from."""
+    admin, name = admin_connection(database_url)
+    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.execute(f'CREATE DATABASE "{name}"')
+    os.environ.update(
+        DATABASE_URL=database_url,
+        DJANGO_SETTINGS_MODULE="bachsurvey.settings",
+        DJANGO_DEBUG="0",  # no query log in memory
+        DJANGO_HTTPS="0",  # the test client speaks plain HTTP: no redirect to https://
+        DJANGO_SECRET_KEY="benchmark-only",
+        DJANGO_ALLOWED_HOSTS="testserver",
+        **env,
+    )
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
 def seed(answers: int) -> None:
     from bachsurvey.models import Answer, Assignment, Chorale, Clip, Participant, Question
     from composer.voices import CATEGORIES
@@ -133,29 +156,15 @@ def main() -> None:
     args = parser.parse_args()
 
     admin, name = admin_connection(args.database_url)
-    admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.execute(f'CREATE DATABASE "{name}"')
-    os.environ.update(
-        DATABASE_URL=args.database_url,
-        DJANGO_SETTINGS_MODULE="bachsurvey.settings",
-        DJANGO_DEBUG="0",  # no query log in memory
-        DJANGO_SECRET_KEY="benchmark-only",
-        DJANGO_ALLOWED_HOSTS="testserver",
-        BENCH_ANSWERS=str(args.answers),
-    )
     try:
-        import django
-
-        django.setup()
+        fresh_django(args.database_url, BENCH_ANSWERS=str(args.answers))
         from django.contrib.auth import get_user_model
-        from django.core.management import call_command
         from django.test import Client
         from rest_framework.authtoken.models import Token
 
         from bachsurvey.models import Answer
         from bachsurvey.research import exports, role
 
-        call_command("migrate", verbosity=0)
         start = time.perf_counter()
         seed(args.answers)
         print(f"stored {Answer.objects.count():,} answers in {time.perf_counter() - start:.1f} s")

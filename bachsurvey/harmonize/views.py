@@ -43,28 +43,7 @@ def result_file(request: HttpRequest, harmonization_id: str, kind: str) -> HttpR
     path = Path(safe_join(settings.MEDIA_ROOT, name))
     if not path.is_file():
         raise Http404("No such file.")
-    response = _file_response(request, path, name)
+    response = clip_files.file_response(request, name, path.stat().st_size)
     if kind in DOWNLOADS:
         response["Content-Disposition"] = f'attachment; filename="{FILES[kind]}"'
-    return response
-
-
-def _file_response(request: HttpRequest, path: Path, name: str) -> HttpResponse:
-    """The whole file or the one byte range asked for, with the quiz media's headers."""
-    size = path.stat().st_size
-    try:
-        wanted = clip_files.requested_range(request.headers.get("Range", ""), size)
-    except ValueError:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    first, last = wanted or (0, size - 1)
-    with path.open("rb") as file:
-        file.seek(first)
-        response = HttpResponse(file.read(last - first + 1))
-    if wanted is not None:
-        response.status_code = 206
-        response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    for header, value in clip_files.own_headers(name):
-        response[header] = value
     return response

@@ -64,7 +64,7 @@ def assignment_media(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such clip.")
     known = clip_urls.session_clip(request.session, grant) if grant.kind == "audio" else None
     if known is not None:
-        response = _file_response(request, known.audio, known.size)
+        response = clip_files.file_response(request, known.audio, known.size)
         if _sent(request, response):
             still_open = clip_urls.note_sent(known, *response.sent_range)  # type: ignore[attr-defined]
         else:
@@ -83,9 +83,11 @@ def assignment_media(request: HttpRequest, token: str) -> HttpResponse:
     ):
         raise Http404("No such clip.")
     if grant.kind == "score":
-        return _file_response(request, row.score[grant.side], _size(row.score[grant.side]))
+        return clip_files.file_response(
+            request, row.score[grant.side], _size(row.score[grant.side])
+        )
     name = row.audio[grant.side]
-    response = _file_response(request, name, row.audio_bytes[grant.side] or _size(name))
+    response = clip_files.file_response(request, name, row.audio_bytes[grant.side] or _size(name))
     if _sent(request, response):
         first, last = response.sent_range  # type: ignore[attr-defined]
         clip_urls.record_delivery(row.assignment_id, grant.side, first, last)
@@ -110,7 +112,7 @@ def media(request: HttpRequest, path: str) -> HttpResponse:
         Path(safe_join(settings.MEDIA_ROOT, path))
     except SuspiciousFileOperation:
         raise Http404("No such file.") from None
-    return _file_response(request, path, _size(path))
+    return clip_files.file_response(request, path, _size(path))
 
 
 def _size(name: str) -> int:
@@ -118,29 +120,3 @@ def _size(name: str) -> int:
     if not full.is_file():
         raise Http404("No such file.")
     return full.stat().st_size
-
-
-def _file_response(request: HttpRequest, name: str, size: int) -> HttpResponse:
-    """The file ``name`` under MEDIA_ROOT, whole or the one range asked for (clip_files)."""
-    try:
-        wanted = clip_files.requested_range(request.headers.get("Range", ""), size)
-    except ValueError:
-        response = HttpResponse(status=416)
-        response["Content-Range"] = f"bytes */{size}"
-        return response
-    first, last = wanted or (0, size - 1)
-    if settings.MEDIA_ACCEL_REDIRECT:
-        response = HttpResponse()
-        headers = clip_files.accel_headers(name)
-    else:
-        with Path(safe_join(settings.MEDIA_ROOT, name)).open("rb") as file:
-            file.seek(first)  # clips are a few hundred kB: read the slice at once
-            response = HttpResponse(file.read(last - first + 1))
-        headers = clip_files.own_headers(name)
-        if wanted is not None:
-            response.status_code = 206
-            response["Content-Range"] = f"bytes {first}-{last}/{size}"
-    for header, value in headers:
-        response[header] = value
-    response.sent_range = (first, last)  # type: ignore[attr-defined]
-    return response
