@@ -45,6 +45,15 @@ def test_it_stays_english_for_a_browser_that_asks_for_neither(path: str) -> None
     assert '<html lang="en">' in page
 
 
+def test_the_cached_public_results_are_cached_per_language(german: Client) -> None:
+    """/results/ is cached for everyone (cache_page): each language must get its own copy."""
+    assert PAGES["/results/"] in german.get("/results/").content.decode()
+    english = Client().get("/results/")
+    assert "Can people tell Bach from a machine?" in english.content.decode()
+    assert "Accept-Language" in english["Vary"]
+    assert PAGES["/results/"] in german.get("/results/").content.decode()
+
+
 def test_the_switcher_s_cookie_wins_over_the_browser(german: Client) -> None:
     page = german.get("/about/").content.decode()
     assert 'action="/i18n/setlang/"' in page and 'name="csrfmiddlewaretoken"' in page
