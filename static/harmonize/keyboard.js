@@ -48,13 +48,17 @@ window.BachKeyboard = (function () {
     setTimeout(function () { key.classList.remove("lit"); }, 150);
   }
 
+  // A key's name as the page's language says it: B is H in German. The melody's text keeps B.
+  function spoken(index) {
+    return index === 11 ? pgettext("note name", "B") : NAMES[index];
+  }
+
   function label() {
     // Each key says which note it plays now (the octave changes) and its computer key.
     document.querySelectorAll("#piano button").forEach(function (key) {
       const index = Number(key.dataset.index);
       const values = {
-        // The note B is H in German: its name is translated, the melody's text keeps B.
-        note: index === 11 ? pgettext("note name", "B") : NAMES[index].replace("#", ""),
+        note: spoken(index).replace("#", ""),
         octave: index === 12 ? octave + 1 : octave,
         key: KEYS[index].toUpperCase(),
       };
@@ -79,7 +83,7 @@ window.BachKeyboard = (function () {
       key.type = "button";
       key.dataset.index = String(index);
       key.className = name.includes("#") ? "black" : "white";
-      key.textContent = name.includes("#") ? "" : name;
+      key.textContent = name.includes("#") ? "" : spoken(index);
       key.addEventListener("click", function () { play(index); });
       piano.appendChild(key);
     });

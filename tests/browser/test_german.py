@@ -153,3 +153,6 @@ def test_the_switcher_changes_the_language_and_it_sticks(german: Page) -> None:
     # The piano's keys are named by the catalog: B is H in German.
     expect(page.get_by_role("button", name="H4 (Taste J)")).to_be_visible()
     expect(page.get_by_role("button", name="Cis4 (Taste W)")).to_be_visible()
+    expect(page.locator('#piano button[data-index="11"]')).to_have_text("H")
+    page.get_by_role("button", name="H4 (Taste J)").click()
+    expect(page.get_by_label("Melodie", exact=True)).to_have_value(re.compile(r"B4$"))
