@@ -25,6 +25,7 @@ import sys
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from django.views import defaults
 
 logger = logging.getLogger(__name__)
@@ -33,7 +34,10 @@ logger = logging.getLogger(__name__)
 # from every browser would only pile onto a server that is coming back.
 RETRY_AFTER_SECONDS = 5
 CODE = "database_unavailable"
-MESSAGE = "The database is briefly unavailable; nothing was stored. Please try again in a moment."
+# Lazy: read in the request's language when the reply is written.
+MESSAGE = _(
+    "The database is briefly unavailable; nothing was stored. Please try again in a moment."
+)
 _PAGE = (
     "<!doctype html><html lang=en><meta charset=utf-8><title>Back in a moment</title>"
     "<h1>Back in a moment</h1><p>{message}</p></html>"
@@ -45,7 +49,7 @@ def database_unavailable(request: HttpRequest) -> HttpResponse:
     """The 503 itself: JSON under /api/, a short HTML page elsewhere."""
     response: HttpResponse
     if request.path.startswith("/api/"):
-        response = JsonResponse({"detail": MESSAGE, "code": CODE}, status=503)
+        response = JsonResponse({"detail": str(MESSAGE), "code": CODE}, status=503)
     else:
         response = HttpResponse(_PAGE.format(message=MESSAGE), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

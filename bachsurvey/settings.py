@@ -73,6 +73,9 @@ MIDDLEWARE = [
     # outside the rest, so that it sees every page they answer (403s, 404s, 503s) too.
     "bachsurvey.security_headers.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The language: the switcher's cookie, else the browser's Accept-Language, else English.
+    # URLs carry no language prefix, so the quiz's script keeps its absolute API paths.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -183,9 +186,18 @@ AUTH_PASSWORD_VALIDATORS = [
     )
 ]
 
-LANGUAGE_CODE = "en-us"
+# English and German (locale/de/LC_MESSAGES: django.po for pages and server messages, djangojs.po
+# for the scripts' catalog at /jsi18n/). English stays the default for a browser that asks for
+# neither, so the tests' English strings hold.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
+# The switcher's choice (django.views.i18n.set_language) is a cookie that scripts need not read.
+LANGUAGE_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 USE_TZ = True
 
 STATIC_URL = "static/"

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 
-from bachsurvey import api_docs, readiness
+from bachsurvey import api_docs, readiness, translations
 from bachsurvey.consent import views as consent_views
 from bachsurvey.harmonize import api as harmonize_api
 from bachsurvey.harmonize import views as harmonize_views
@@ -29,6 +29,9 @@ urlpatterns = [
     path("", views.quiz, name="quiz"),
     path("results/", research_public.public_results, name="public-results"),
     path("healthz", views.healthz, name="healthz"),
+    # The language switcher (POST to set_language: the cookie) and the scripts' catalog.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("jsi18n/", translations.javascript_catalog, name="javascript-catalog"),
     # The study as participants read it, and withdrawing by code from any device.
     path("about/", consent_views.about, name="about"),
     path("withdraw/", consent_views.withdraw, name="withdraw-by-code"),

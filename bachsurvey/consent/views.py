@@ -6,6 +6,7 @@ import math
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_safe
 
@@ -49,6 +50,6 @@ def withdraw(request: HttpRequest) -> HttpResponse:
     try:
         withdraw_by_code(form.cleaned_data["code"])
     except UnknownCode:
-        form.add_error("code", "This code is not right. Please check it and try again.")
+        form.add_error("code", _("This code is not right. Please check it and try again."))
         return render(request, "consent/withdraw.html", {"form": form}, status=400)
     return render(request, "consent/withdrawn.html")

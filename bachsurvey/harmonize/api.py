@@ -14,6 +14,8 @@ from typing import Any, NoReturn
 
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -43,7 +45,10 @@ MAX_BODY_BYTES = 2_000_000
 
 def too_large() -> BodyTooLarge:
     return BodyTooLarge(
-        {"detail": f"Request body over {MAX_BODY_BYTES} bytes.", "code": "too_large"}
+        {
+            "detail": gettext("Request body over %(limit)s bytes.") % {"limit": MAX_BODY_BYTES},
+            "code": "too_large",
+        }
     )
 
 
@@ -65,7 +70,7 @@ class HarmonizationThrottle(RateLimit):
     scope = "harmonizations"
     setting = "RATE_LIMIT_HARMONIZATIONS"
     period = "hour"
-    message = "Too many melodies from your network in the last hour; please try again {wait}."
+    message = _("Too many melodies from your network in the last hour; please try again {wait}.")
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
@@ -135,5 +140,5 @@ class HarmonizationDetailApi(HarmonizerApi):
             pk=harmonization_id, expires_at__gt=timezone.now()
         ).first()
         if row is None:
-            raise Http404("No such harmonization (it may have expired).")
+            raise Http404(gettext("No such harmonization (it may have expired)."))
         return Response(payload(row))

@@ -21,6 +21,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from bachsurvey.models import Chorale, Question
 
 
@@ -82,7 +84,10 @@ def refuse_quiz_melody(notes: Any) -> None:
         return
     if shared_run(notes, set(quiz_runs())) is not None:
         raise QuizMelody(
-            f"this melody shares {RUN_NOTES} notes in a row (in some key) with music that the "
-            "listening test plays, and the harmonizer must not give away the test's answers; "
-            "please try another melody"
+            _(
+                "this melody shares %(notes)s notes in a row (in some key) with music that the "
+                "listening test plays, and the harmonizer must not give away the test's "
+                "answers; please try another melody"
+            )
+            % {"notes": RUN_NOTES}
         )

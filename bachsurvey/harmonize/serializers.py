@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from bachsurvey.models import Harmonization
@@ -25,7 +26,7 @@ class HarmonizationInput(serializers.Serializer):
         r"^[SATBsatb]{1,3}$",
         default="ATB",
         help_text="the voices the network fills: any of S, A, T, B but the melody's own",
-        error_messages={"invalid": "name one to three of the voices S, A, T, B"},
+        error_messages={"invalid": _("name one to three of the voices S, A, T, B")},
     )
     melody_voice = serializers.ChoiceField(
         choices=["S", "A", "T", "B"],

@@ -14,17 +14,19 @@ import uuid
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from composer.voices import CATEGORIES, MASKS
 
+# Participants read these (the quiz's results, /results/): translated where shown.
 CATEGORY_LABELS = {
-    "S": "Soprano re-harmonized",
-    "A": "Alto re-harmonized",
-    "T": "Tenor re-harmonized",
-    "B": "Bass re-harmonized",
-    "AT": "Alto and tenor re-harmonized",
-    "ATB": "Alto, tenor and bass re-harmonized",
-    "SATB": "Free composition",
+    "S": _("Soprano re-harmonized"),
+    "A": _("Alto re-harmonized"),
+    "T": _("Tenor re-harmonized"),
+    "B": _("Bass re-harmonized"),
+    "AT": _("Alto and tenor re-harmonized"),
+    "ATB": _("Alto, tenor and bass re-harmonized"),
+    "SATB": _("Free composition"),
 }
 # What the model wrote: one voice, two, three (harmonizations), or all four (free); the names
 # come from the composer (composer.voices: names only, no music21 or torch).

@@ -16,16 +16,17 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from bachsurvey.models.content import Question
 
 
 class AgeGroup(models.TextChoices):
-    UNDER_18 = "under-18", "under 18"
+    UNDER_18 = "under-18", _("under 18")
     FROM_18 = "18-25", "18–25"
     FROM_26 = "26-45", "26–45"
     FROM_46 = "46-60", "46–60"
-    OVER_60 = "over-60", "over 60"
+    OVER_60 = "over-60", _("over 60")
 
 
 # The youngest age in each group: a study's minimum age makes a group minors when its youngest
@@ -40,10 +41,10 @@ AGE_GROUP_YOUNGEST: dict[str, int] = {
 
 
 class Experience(models.TextChoices):
-    NOVICE = "novice", "I listen to music but play no instrument"
-    INTERMEDIATE = "intermediate", "I play an instrument but have not studied composition"
-    ADVANCED = "advanced", "I have studied composition formally"
-    EXPERT = "expert", "I teach or research music"
+    NOVICE = "novice", _("I listen to music but play no instrument")
+    INTERMEDIATE = "intermediate", _("I play an instrument but have not studied composition")
+    ADVANCED = "advanced", _("I have studied composition formally")
+    EXPERT = "expert", _("I teach or research music")
 
 
 class Side(models.TextChoices):

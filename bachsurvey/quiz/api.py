@@ -18,6 +18,7 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.defaults import page_not_found
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
@@ -79,7 +80,7 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     """The site's 404 (handler404): JSON in the API's error shape under /api/, where a URL that
     matches no route (a participant id that is not a UUID) would otherwise get an HTML page."""
     if request.path.startswith("/api/"):
-        body = {"detail": "No such resource.", "code": "not_found"}
+        body = {"detail": _("No such resource."), "code": "not_found"}
         return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)
     return page_not_found(request, exception)
 
@@ -220,7 +221,7 @@ class ParticipantDetailApi(ParticipantApi):
     def get(self, request: Request, participant_id: str) -> Response:
         quiz = sql.quiz_of(session.own_participant_id(request._request, participant_id))
         if quiz is None:
-            raise Http404("No such participant.")
+            raise Http404(_("No such participant."))
         return Response(progress_payload(quiz, session.withdrawal_code(request._request)))
 
 

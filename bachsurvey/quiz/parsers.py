@@ -24,6 +24,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.utils.translation import gettext as _
 from rest_framework import status
 from rest_framework.exceptions import APIException, ParseError
 from rest_framework.parsers import JSONParser
@@ -44,7 +45,8 @@ def too_large(error: Exception) -> Exception:
     if not isinstance(error, RequestDataTooBig):
         return error
     limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-    return BodyTooLarge({"detail": f"Request body over {limit} bytes.", "code": "too_large"})
+    detail = _("Request body over %(limit)s bytes.") % {"limit": limit}
+    return BodyTooLarge({"detail": detail, "code": "too_large"})
 
 
 class _Refused:

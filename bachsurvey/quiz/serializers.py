@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from bachsurvey.models import AgeGroup, Experience, Side
@@ -38,14 +39,14 @@ class ParticipantInput(serializers.Serializer):
     def validate_consent(self, value: bool) -> bool:
         # BooleanField also takes "yes", 1, "on"…; consent must be the JSON value true.
         if self.initial_data.get("consent") is not True:
-            raise serializers.ValidationError("Consent is required to take part.")
+            raise serializers.ValidationError(_("Consent is required to take part."))
         return value
 
     def validate_guardian_consent(self, value: bool) -> bool:
         # As for consent: a guardian's agreement is the JSON value true, nothing that reads like it.
         given = self.initial_data.get("guardian_consent", False)
         if given is not True and given is not False:  # `in (True, False)` would take 1 and 0
-            raise serializers.ValidationError("Must be true or false.")
+            raise serializers.ValidationError(_("Must be true or false."))
         return value
 
 

@@ -28,6 +28,9 @@ from dataclasses import dataclass, replace
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+# Participants read these refusals (the API's "detail"): gettext, in the request's language.
+from django.utils.translation import gettext
+
 from bachsurvey.consent import codes
 from bachsurvey.consent.study import current_study
 from bachsurvey.models import (
@@ -99,7 +102,7 @@ def draw_from(
     chosen = _draw(pool, rng, lambda question: 0) if not heard else _least_heard(pool, rng, rank)
     if chosen is None:
         raise NotEnoughQuestions(
-            "There are not enough live questions to build a quiz; please come back later."
+            gettext("There are not enough live questions to build a quiz; please come back later.")
         )
     return chosen
 
@@ -176,20 +179,28 @@ def check_consent(
     guardian agreed. ``consent_version`` is the version the page showed, when it says."""
     if consent_version is not None and consent_version != study.version:
         raise StudyChanged(
-            "The study's description has changed since you opened the page; please reload "
-            "the page and read it again."
+            gettext(
+                "The study's description has changed since you opened the page; please reload "
+                "the page and read it again."
+            )
         )
     if not study.is_minor(age_group):
         return False
     if study.minors == MinorsPolicy.STOP:
         raise TooYoung(
-            f"Sorry, this study is for people aged {study.minimum_age} and over; nothing "
-            f"has been stored. Thank you for your interest."
+            gettext(
+                "Sorry, this study is for people aged %(age)s and over; nothing has been "
+                "stored. Thank you for your interest."
+            )
+            % {"age": study.minimum_age}
         )
     if not guardian_confirmed:
         raise GuardianRequired(
-            f"For people under {study.minimum_age}, a parent or guardian must agree too: "
-            f"please ask them and tick the box."
+            gettext(
+                "For people under %(age)s, a parent or guardian must agree too: please ask "
+                "them and tick the box."
+            )
+            % {"age": study.minimum_age}
         )
     return True
 
@@ -278,11 +289,11 @@ def play_again(
     with transaction.atomic():
         previous = Participant.objects.select_for_update().filter(pk=previous_id).first()
         if previous is None:
-            raise UnknownParticipant("No such participant.")
+            raise UnknownParticipant(gettext("No such participant."))
         if previous.withdrawn:
-            raise ParticipantWithdrawn("You have withdrawn from the study.")
+            raise ParticipantWithdrawn(gettext("You have withdrawn from the study."))
         if previous.finished_at is None:
-            raise NotFinished("Please finish this quiz before playing again.")
+            raise NotFinished(gettext("Please finish this quiz before playing again."))
         return create_participant(
             age_group=previous.age_group,
             experience=previous.experience,
@@ -328,19 +339,22 @@ def submit_answer(
         # (Read here once, with the lock, not before as well: the API passes the session's id.)
         quiz = sql.quiz_of(participant_id, lock=True)
         if quiz is None:
-            raise UnknownParticipant("No such participant.")
+            raise UnknownParticipant(gettext("No such participant."))
         if quiz.withdrawn:
-            raise ParticipantWithdrawn("You have withdrawn from the study; nothing was stored.")
+            raise ParticipantWithdrawn(
+                gettext("You have withdrawn from the study; nothing was stored.")
+            )
         item = next((i for i in quiz.items if str(i.question_id) == str(question_id)), None)
         if item is None:
-            raise NotAssigned("This question is not part of your quiz.")
+            raise NotAssigned(gettext("This question is not part of your quiz."))
         if item.answered:
             raise AlreadyAnswered(
-                "You have already answered this question; the first answer stands."
+                gettext("You have already answered this question; the first answer stands.")
             )
         pending = next(i for i in quiz.items if not i.answered)
         if pending.position != item.position:
-            raise OutOfOrder(f"Please answer question {pending.position + 1} first.")
+            wanted = {"number": pending.position + 1}
+            raise OutOfOrder(gettext("Please answer question %(number)s first.") % wanted)
         now = timezone.now()
         stored = replace(item, choice=choice, correct=choice == item.bach_side, answered_at=now)
         # The server's own account, which a script cannot fake: how much of each clip it sent,
@@ -364,7 +378,7 @@ def submit_answer(
                 created_at=now,
             )
         except IntegrityError:  # the one-to-one constraint: a concurrent duplicate won the race
-            raise AlreadyAnswered("You have already answered this question.") from None
+            raise AlreadyAnswered(gettext("You have already answered this question.")) from None
         answered = quiz.answered + 1  # this one included
         finished = answered == len(quiz.items)
         if finished:

@@ -12,6 +12,7 @@ browser's attempts) to show it on the results page.
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from bachsurvey.models import Participant
 
@@ -54,7 +55,7 @@ def withdrawal_code(request: HttpRequest) -> str | None:
 def own_participant_id(request: HttpRequest, participant_id: object) -> str:
     """The id, if it is this browser's participant's (not read from the database), or 404."""
     if str(participant_id) != bound_participant_id(request):
-        raise Http404("No such participant in this browser.")
+        raise Http404(_("No such participant in this browser."))
     return str(participant_id)
 
 
@@ -64,4 +65,4 @@ def own_participant(request: HttpRequest, participant_id: object) -> Participant
     try:
         return Participant.objects.get(pk=participant_id)
     except Participant.DoesNotExist:
-        raise Http404("No such participant.") from None
+        raise Http404(_("No such participant.")) from None

@@ -21,6 +21,8 @@ import logging
 import math
 
 from django.conf import settings
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from redis.exceptions import RedisError
 from rest_framework.exceptions import Throttled
 from rest_framework.request import Request
@@ -39,7 +41,8 @@ class RateLimited(Throttled):
     """429 with our error shape ({"detail", "code"}) and Retry-After in whole seconds."""
 
     def __init__(self, wait: float | None, template: str) -> None:
-        """``template`` says what was limited, with ``{wait}`` for when to try again."""
+        """``template`` says what was limited, with ``{wait}`` for when to try again (a lazy
+        translation: it is read in the request's language)."""
         seconds = None if wait is None else max(1, math.ceil(wait))
         detail = {"detail": template.format(wait=in_words(seconds)), "code": RATE_LIMITED}
         super().__init__(detail=detail)  # no wait here: DRF would append its own sentence
@@ -47,13 +50,14 @@ class RateLimited(Throttled):
 
 
 def in_words(seconds: int | None) -> str:
-    """'in 3 minutes', 'in 1 second'; for the people reading a refusal."""
+    """'in 3 minutes', 'in 1 second'; for the people reading a refusal, in their language.
+    The refusals put it where "later" fits (…please try again {wait}.), in every language."""
     if seconds is None:
-        return "later"
+        return gettext("later")
     if seconds > 90:
         minutes = math.ceil(seconds / 60)
-        return f"in {minutes} minutes"
-    return f"in {seconds} second{'s' if seconds != 1 else ''}"
+        return ngettext("in %(count)d minute", "in %(count)d minutes", minutes) % {"count": minutes}
+    return ngettext("in %(count)d second", "in %(count)d seconds", seconds) % {"count": seconds}
 
 
 class RateLimit(SimpleRateThrottle):
@@ -78,7 +82,7 @@ class ParticipantCreationThrottle(RateLimit):
     scope = "participants"
     setting = "RATE_LIMIT_PARTICIPANTS"
     period = "hour"
-    message = "Too many new quizzes from your network in the last hour; please try again {wait}."
+    message = _("Too many new quizzes from your network in the last hour; please try again {wait}.")
 
     def get_cache_key(self, request: Request, view: APIView) -> str:
         ident = client_address(request) or "unknown"  # a Unix socket: no address
@@ -89,7 +93,7 @@ class AnswerThrottle(RateLimit):
     scope = "answers"
     setting = "RATE_LIMIT_ANSWERS"
     period = "minute"
-    message = "Too many answers in a minute; please wait and try again {wait}."
+    message = _("Too many answers in a minute; please wait and try again {wait}.")
 
     def get_cache_key(self, request: Request, view: APIView) -> str | None:
         participant_id = str(view.kwargs.get("participant_id"))
@@ -106,7 +110,7 @@ class WithdrawalCodeThrottle(RateLimit):
     scope = "withdrawals"
     setting = "RATE_LIMIT_WITHDRAWALS"
     period = "hour"
-    message = "Too many withdrawal codes tried from your network; please try again {wait}."
+    message = _("Too many withdrawal codes tried from your network; please try again {wait}.")
 
     def get_cache_key(self, request: Request, view: APIView | None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": client_address(request)}

@@ -9,11 +9,21 @@ from django.core.exceptions import SuspiciousFileOperation
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils._os import safe_join
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_safe
 
 from bachsurvey.consent.study import shown_study
 from bachsurvey.models import AgeGroup, Category, Experience
 from bachsurvey.quiz import clip_files, clip_urls, practice, session, sql
+
+# The experience bands' short names, shown before each band's description (the stored value is
+# English and stays so; this is what the participant reads).
+EXPERIENCE_NAMES = {
+    Experience.NOVICE: _("Novice"),
+    Experience.INTERMEDIATE: _("Intermediate"),
+    Experience.ADVANCED: _("Advanced"),
+    Experience.EXPERT: _("Expert"),
+}
 
 
 @require_safe
@@ -34,7 +44,9 @@ def quiz(request: HttpRequest) -> HttpResponse:
             "state": state,
             "study": study,
             "age_groups": AgeGroup.choices,
-            "experiences": Experience.choices,
+            "experiences": [
+                (value, EXPERIENCE_NAMES[value], label) for value, label in Experience.choices
+            ],
             "categories": {c.value: c.label for c in Category},
             "practice": practice.practice_payload(),
         },

@@ -42,14 +42,14 @@
     if (chosen === "text" || chosen === "keyboard") return { melody: $("melody-text").value, format: "text" };
     if (chosen === "abc") return { melody: $("melody-abc").value, format: "abc" };
     const file = $("melody-file").files[0];
-    if (!file) throw new Error("Choose a file first.");
-    if (file.size > MAX_FILE_BYTES) throw new Error("The file is over 1 MB; a melody file may be at most 1 MB.");
+    if (!file) throw new Error(gettext("Choose a file first."));
+    if (file.size > MAX_FILE_BYTES) throw new Error(gettext("The file is over 1 MB; a melody file may be at most 1 MB."));
     const name = file.name.toLowerCase();
     if (/\.midi?$/.test(name)) return { melody: base64(await file.arrayBuffer()), format: "midi" };
     if (/\.(musicxml|xml)$/.test(name)) return { melody: await file.text(), format: "musicxml" };
     if (/\.abc$/.test(name)) return { melody: await file.text(), format: "abc" };
     if (/\.txt$/.test(name)) return { melody: await file.text(), format: "text" };
-    throw new Error("Give a .musicxml, .xml, .mid, .midi, .abc or .txt file.");
+    throw new Error(gettext("Give a .musicxml, .xml, .mid, .midi, .abc or .txt file."));
   }
 
   function request(body) {
@@ -70,7 +70,18 @@
         return field + ": " + [].concat(reply[field]).join(" ");
       }).join("\n");
     }
-    return "Something went wrong; please try again.";
+    return gettext("Something went wrong; please try again.");
+  }
+
+  // The task's stages (bachsurvey.harmonize.work), as the page says them; another stage is shown
+  // as the server names it.
+  const STAGES = {
+    queued: gettext("Waiting for the harmonizer…"),
+    harmonizing: gettext("The network is harmonizing…"),
+    "writing the score and the audio": gettext("The network is writing the score and the audio…"),
+  };
+  function stageText(stage) {
+    return STAGES[stage] || interpolate(gettext("The network is %(stage)s…"), { stage: stage }, true);
   }
 
   function busy(on, stage) {
@@ -91,9 +102,15 @@
     $("audio").src = state.audio_url;
     $("download-musicxml").href = state.musicxml_url;
     $("download-midi").href = state.midi_url;
-    const search = state.method === "beam" ? "beam search" : "greedy search";
-    $("summary").textContent = "In " + state.key + ", " + search + "; the network's log-probability of the result: "
-      + state.log_prob.toFixed(1) + " (natural log). Kept until " + new Date(state.expires_at).toLocaleString() + ".";
+    const summary = state.method === "beam"
+      ? gettext("In %(key)s, beam search; the network's log-probability of the result: %(logp)s (natural log). Kept until %(until)s.")
+      : gettext("In %(key)s, greedy search; the network's log-probability of the result: %(logp)s (natural log). Kept until %(until)s.");
+    const lang = document.documentElement.lang || undefined;
+    $("summary").textContent = interpolate(summary, {
+      key: state.key,
+      logp: state.log_prob.toLocaleString(lang, { minimumFractionDigits: 1, maximumFractionDigits: 1 }),
+      until: new Date(state.expires_at).toLocaleString(lang),
+    }, true);
     $("result").hidden = false;
     $("result").querySelector("h2").focus();
   }
@@ -105,7 +122,7 @@
       if (!reply.ok) return fail(problem(state));
       if (state.status === "done") return show(state);
       if (state.status === "failed") return fail(state.error);
-      busy(true, state.status === "pending" ? "Waiting for the harmonizer…" : "The network is " + state.stage + "…");
+      busy(true, state.status === "pending" ? gettext("Waiting for the harmonizer…") : stageText(state.stage));
       await new Promise(function (resolve) { setTimeout(resolve, POLL_MS); });
     }
   }
@@ -120,7 +137,7 @@
     } catch (error) {
       return fail(error.message);
     }
-    busy(true, "Sending the melody…");
+    busy(true, gettext("Sending the melody…"));
     try {
       const reply = await fetch("/api/harmonizations/", {
         method: "POST",
@@ -131,7 +148,7 @@
       if (reply.status !== 202) return fail(problem(data));
       await poll(data.status_url);
     } catch (error) {
-      fail("The site could not be reached; please try again.");
+      fail(gettext("The site could not be reached; please try again."));
     }
   }
 

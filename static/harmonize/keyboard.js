@@ -48,12 +48,24 @@ window.BachKeyboard = (function () {
     setTimeout(function () { key.classList.remove("lit"); }, 150);
   }
 
+  // A key's name as the page's language says it: B is H in German. The melody's text keeps B.
+  function spoken(index) {
+    return index === 11 ? pgettext("note name", "B") : NAMES[index];
+  }
+
   function label() {
     // Each key says which note it plays now (the octave changes) and its computer key.
     document.querySelectorAll("#piano button").forEach(function (key) {
       const index = Number(key.dataset.index);
-      const note = NAMES[index].replace("#", " sharp ") + (index === 12 ? octave + 1 : octave);
-      key.setAttribute("aria-label", note.replace("  ", " ") + " (key " + KEYS[index].toUpperCase() + ")");
+      const values = {
+        note: spoken(index).replace("#", ""),
+        octave: index === 12 ? octave + 1 : octave,
+        key: KEYS[index].toUpperCase(),
+      };
+      const words = NAMES[index].includes("#")
+        ? gettext("%(note)s sharp %(octave)s (key %(key)s)")
+        : gettext("%(note)s%(octave)s (key %(key)s)");
+      key.setAttribute("aria-label", interpolate(words, values, true));
     });
   }
 
@@ -71,7 +83,7 @@ window.BachKeyboard = (function () {
       key.type = "button";
       key.dataset.index = String(index);
       key.className = name.includes("#") ? "black" : "white";
-      key.textContent = name.includes("#") ? "" : name;
+      key.textContent = name.includes("#") ? "" : spoken(index);
       key.addEventListener("click", function () { play(index); });
       piano.appendChild(key);
     });
@@ -93,14 +105,14 @@ window.BachKeyboard = (function () {
     document.getElementById("add-rest").addEventListener("click", function () { append("r" + length()); });
     document.getElementById("add-bar").addEventListener("click", function () { append("|"); });
     document.getElementById("add-fermata").addEventListener("click", function () {
-      field().value = field().value.replace(/([A-Ga-g][#b]*\d(:[\d./]+)?)\s*$/, "$1^");
+      field().value = field().value.replace(/([A-Ga-g][#b]*\d(:[\d.\/]+)?)\s*$/, "$1^");
     });
     document.getElementById("undo").addEventListener("click", function () {
       field().value = field().value.replace(/\s*\S+\s*$/, "");
     });
     function shift(by) {
       octave = Math.min(5, Math.max(2, octave + by));
-      document.getElementById("octave").textContent = "Octave " + octave;
+      document.getElementById("octave").textContent = interpolate(gettext("Octave %(n)s"), { n: octave }, true);
       label();
     }
     document.getElementById("octave-down").addEventListener("click", function () { shift(-1); });

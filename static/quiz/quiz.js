@@ -12,9 +12,8 @@
 "use strict";
 
 (function () {
-  const TEXT = window.BACH_OR_BOT_TEXT; // static/quiz/text.js
-  const t = (text, values) =>
-    text.replace(/\{(\w+)\}/g, (match, name) => (values && name in values ? values[name] : match));
+  const TEXT = window.BACH_OR_BOT_TEXT; // static/quiz/text.js, from Django's catalog (/jsi18n/)
+  const t = (text, values) => interpolate(text, values, true); // %(name)s filled in
 
   const API = "/api/participants/";
   const LABELS = ["A", "B"];
@@ -405,7 +404,8 @@
 
   function choraleText(chorale) {
     if (!chorale || !chorale.bwv) return TEXT.choraleUnknown;
-    return t(TEXT.chorale, { bwv: chorale.bwv, title: chorale.title ? ", " + chorale.title : "" });
+    if (!chorale.title) return t(TEXT.chorale, { bwv: chorale.bwv });
+    return t(TEXT.choraleTitled, { bwv: chorale.bwv, title: chorale.title });
   }
 
   function showReveal(question) {
@@ -428,7 +428,7 @@
         t(isBach ? TEXT.captionBach : TEXT.captionNetwork, { label: score.label });
       const image = figure.querySelector("img");
       image.src = score.score_url;
-      image.alt = t(TEXT.scoreAlt, { label: score.label, who: isBach ? TEXT.bach : TEXT.network });
+      image.alt = t(isBach ? TEXT.scoreAltBach : TEXT.scoreAltNetwork, { label: score.label });
       figure.classList.toggle("bach", isBach);
       figure.classList.toggle("network", !isBach);
     }
@@ -448,8 +448,13 @@
 
   // --- results ----------------------------------------------------------------------------------
 
+  // "59%" in English, "59 %" in German: the page's language (<html lang>) picks the format.
+  const PERCENT = new Intl.NumberFormat(document.documentElement.lang || "en", {
+    style: "percent",
+    maximumFractionDigits: 0,
+  });
   function percent(x) {
-    return Math.round(x * 100) + "%";
+    return PERCENT.format(x);
   }
 
   let recapAudio = null;
@@ -484,9 +489,8 @@
       const result = question.answer;
       const item = document.createElement("li");
       const text = document.createElement("p");
-      text.textContent = t(TEXT.recapItem, {
+      text.textContent = t(result.correct ? TEXT.recapRight : TEXT.recapWrong, {
         category: categories[question.category] || question.category,
-        verdict: result.correct ? TEXT.recapRight : TEXT.recapWrong,
         bach: result.bach,
       }) + " " + choraleText(result.chorale);
       item.append(text);
@@ -495,9 +499,9 @@
         const button = document.createElement("button");
         button.type = "button";
         button.className = "play recap-play";
-        const who = clip.label === result.bach ? TEXT.bach : TEXT.network;
+        const own = clip.label === result.bach ? TEXT.playBach : TEXT.playNetwork;
         button.dataset.label = clip.label;
-        button.dataset.play = t(TEXT.play, { label: clip.label }) + " (" + who + ")";
+        button.dataset.play = t(own, { label: clip.label });
         button.textContent = button.dataset.play;
         button.addEventListener("click", () => recapPlay(button, clip.audio_url));
         item.append(button);
@@ -515,7 +519,7 @@
     listen = null;
     $("step").textContent = TEXT.results;
     $("results-text").textContent =
-      t(TEXT.resultsText, { correct: results.correct, answered: results.answered });
+      TEXT.resultsText(results.correct, results.answered);
     const body = $("results-table").querySelector("tbody");
     body.replaceChildren();
     for (const row of results.categories) {
@@ -525,12 +529,7 @@
         categories[row.category] || row.category,
         row.your_answered ? t(TEXT.yours, { correct: row.your_correct, answered: row.your_answered }) : "–",
         row.everyone_answered
-          ? t(TEXT.everyone, {
-            percent: percent(row.everyone_accuracy),
-            answers: t(row.everyone_answered === 1 ? TEXT.oneAnswer : TEXT.answers, {
-              n: row.everyone_answered,
-            }),
-          })
+          ? TEXT.everyone(percent(row.everyone_accuracy), row.everyone_answered)
           : TEXT.noAnswers,
       ];
       cells.forEach((text, column) => {
@@ -550,9 +549,7 @@
       bar.className = "bar" + (score === results.correct ? " yours" : "");
       bar.style.width = (100 * count) / most + "%";
       const text = document.createElement("span");
-      const people = t(count === 1 ? TEXT.onePerson : TEXT.people, { n: count });
-      const you = score === results.correct ? TEXT.you : "";
-      text.textContent = t(TEXT.scoreLine, { score: score, people: people, you: you });
+      text.textContent = TEXT.scoreLine(score, count, score === results.correct);
       item.append(bar, text);
       list.appendChild(item);
     });
@@ -699,11 +696,7 @@
       const done = await call("POST", API + progress.id + "/withdraw/");
       stopRecap();
       $("withdrawn-text").textContent =
-        t(TEXT.withdrawn, {
-          answers: t(done.deleted_answers === 1 ? TEXT.oneAnswer : TEXT.answers, {
-            n: done.deleted_answers,
-          }),
-        });
+        TEXT.withdrawn(done.deleted_answers);
       $("step").textContent = "";
       show("withdrawn");
       say(TEXT.deleted);
