@@ -31,7 +31,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView, exception_handler
 
 from bachsurvey.consent import codes
-from bachsurvey.quiz import clip_urls, services, session, sql, throttles
+from bachsurvey.quiz import clip_urls, errors, services, session, sql, throttles
 from bachsurvey.quiz.errors import SurveyError
 from bachsurvey.quiz.parsers import SafeJSONParser, too_large
 from bachsurvey.quiz.serializers import (
@@ -48,16 +48,16 @@ from bachsurvey.quiz.serializers import (
 )
 
 ERROR_STATUS: dict[type[SurveyError], int] = {
-    services.NotAssigned: status.HTTP_400_BAD_REQUEST,
-    services.UnknownParticipant: status.HTTP_404_NOT_FOUND,
-    services.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
-    services.AlreadyAnswered: status.HTTP_409_CONFLICT,
-    services.OutOfOrder: status.HTTP_409_CONFLICT,
-    services.NotFinished: status.HTTP_409_CONFLICT,
-    services.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
-    services.StudyChanged: status.HTTP_409_CONFLICT,
-    services.TooYoung: status.HTTP_400_BAD_REQUEST,
-    services.GuardianRequired: status.HTTP_400_BAD_REQUEST,
+    errors.NotAssigned: status.HTTP_400_BAD_REQUEST,
+    errors.UnknownParticipant: status.HTTP_404_NOT_FOUND,
+    errors.ParticipantWithdrawn: status.HTTP_403_FORBIDDEN,
+    errors.AlreadyAnswered: status.HTTP_409_CONFLICT,
+    errors.OutOfOrder: status.HTTP_409_CONFLICT,
+    errors.NotFinished: status.HTTP_409_CONFLICT,
+    errors.NotEnoughQuestions: status.HTTP_503_SERVICE_UNAVAILABLE,
+    errors.StudyChanged: status.HTTP_409_CONFLICT,
+    errors.TooYoung: status.HTTP_400_BAD_REQUEST,
+    errors.GuardianRequired: status.HTTP_400_BAD_REQUEST,
 }
 
 # A body the serializer refuses: {"field": ["message", …]}, or {"detail"} for one that is not JSON.

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bachsurvey.models import Category
-from bachsurvey.quiz import services, sql
+from bachsurvey.quiz import errors, services, sql
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,6 @@ def health(without: Iterable[uuid.UUID] = ()) -> Health:
     try:
         services.draw_from(pool, random.Random(0))
         drawable = True
-    except services.NotEnoughQuestions:
+    except errors.NotEnoughQuestions:
         drawable = False
     return Health({c.value: counts.get(c.value, 0) for c in Category}, drawable)

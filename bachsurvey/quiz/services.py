@@ -32,29 +32,25 @@ from django.utils import timezone
 from django.utils.translation import gettext
 
 from bachsurvey.consent import codes
+from bachsurvey.consent.admission import check_consent
 from bachsurvey.consent.study import current_study
 from bachsurvey.models import (
     SINGLE_VOICE,
     Answer,
     Assignment,
     Category,
-    MinorsPolicy,
     Participant,
     Side,
-    Study,
     new_media_key,
 )
 from bachsurvey.quiz import clip_urls, sql
-from bachsurvey.quiz.errors import (  # re-exported: the API names them services.X
+from bachsurvey.quiz.errors import (  # the refusals (bachsurvey.quiz.errors)
     AlreadyAnswered,
-    GuardianRequired,
     NotAssigned,
     NotEnoughQuestions,
     NotFinished,
     OutOfOrder,
     ParticipantWithdrawn,
-    StudyChanged,
-    TooYoung,
     UnknownParticipant,
 )
 from bachsurvey.quiz.practice import PRACTICE_CHORALE
@@ -170,39 +166,6 @@ class Started:
 
     participant: Participant
     withdrawal_code: str
-
-
-def check_consent(
-    study: Study, *, consent_version: int | None, age_group: str, guardian_confirmed: bool
-) -> bool:
-    """Refuse a start the study does not allow (typed errors); True for a minor whose
-    guardian agreed. ``consent_version`` is the version the page showed, when it says."""
-    if consent_version is not None and consent_version != study.version:
-        raise StudyChanged(
-            gettext(
-                "The study's description has changed since you opened the page; please reload "
-                "the page and read it again."
-            )
-        )
-    if not study.is_minor(age_group):
-        return False
-    if study.minors == MinorsPolicy.STOP:
-        raise TooYoung(
-            gettext(
-                "Sorry, this study is for people aged %(age)s and over; nothing has been "
-                "stored. Thank you for your interest."
-            )
-            % {"age": study.minimum_age}
-        )
-    if not guardian_confirmed:
-        raise GuardianRequired(
-            gettext(
-                "For people under %(age)s, a parent or guardian must agree too: please ask "
-                "them and tick the box."
-            )
-            % {"age": study.minimum_age}
-        )
-    return True
 
 
 def create_participant(
