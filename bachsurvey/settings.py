@@ -16,6 +16,7 @@ from bachsurvey.env import (
     env_networks,
     env_str,
 )
+from bachsurvey.error_reporting import start_error_reporting
 from bachsurvey.observability import admins_from, logging_config
 from composer.paths import DEFAULT_COMPOSER, DEFAULT_HARMONIZER, shipped
 
@@ -86,6 +87,11 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "bachsurvey.urls"
+
+# Optional error reporting (bachsurvey.error_reporting): a Sentry-protocol DSN; unset, nothing
+# is sent anywhere.
+ERROR_REPORTING_DSN = env_str("ERROR_REPORTING_DSN")
+start_error_reporting(ERROR_REPORTING_DSN, "development" if DEBUG else "production")
 
 # --- Logging: structured lines with request ids, 500s with tracebacks (bachsurvey.observability)
 ADMINS = admins_from(env_str("DJANGO_ADMINS"))
