@@ -295,8 +295,9 @@ def placed_key(tokens: list[str], shift: int) -> str:
 def measure_audio(path: Path) -> dict[str, float]:
     """What a listener's software could read off an MP3 without the music: its decoded length
     (s), integrated loudness (LUFS) and bitrate (kbit/s over the decoded length)."""
-    from composer.render.audio import SAMPLE_RATE, decode_mp3
+    from composer.render.audio import SAMPLE_RATE
     from composer.render.loudness import integrated_loudness
+    from composer.render.programs import decode_mp3  # ffmpeg's decoder: not the encoder's own
 
     samples = decode_mp3(path)
     seconds = len(samples) / SAMPLE_RATE
