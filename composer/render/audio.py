@@ -50,8 +50,10 @@ import io
 import math
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import mido
 import numpy as np
@@ -93,6 +95,7 @@ FLUIDSYNTH = os.environ.get("BACHBOT_FLUIDSYNTH", "fluidsynth")
 SOUNDFONT = os.environ.get("BACHBOT_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FFMPEG = os.environ.get("BACHBOT_FFMPEG", "ffmpeg")
 
+T = TypeVar("T")
 ScoreLike = stream.Score | Sequence[str]
 # What can be rendered to sound: frames already (the currency of the batch path: no score is
 # built for audio), a score (read into frames), or a token stream (decoded into frames).
@@ -305,8 +308,22 @@ def render_mp3(source: ChoraleLike, out: str | Path) -> Path:
     One pass in memory: frames -> MIDI -> FluidSynth -> length, fade, loudness -> MP3, checked
     on its own decode (encode_on_target); only the finished MP3 touches the disk.
     """
+    return render_mp3_alongside(source, out, lambda: None)[0]
+
+
+def render_mp3_alongside(
+    source: ChoraleLike, out: str | Path, work: Callable[[], T]
+) -> tuple[Path, T]:
+    """render_mp3, with ``work`` done in this thread while another encodes: LAME's one long call
+    releases the GIL, so Python work such as engraving the clip's score takes no extra time
+    where a core is free. FluidSynth, asked block by block, runs before, alone."""
     target = _output_path(out, ".mp3")
     samples, music_s = synthesize_chorale(as_chorale(source))
     aim = LOUDNESS_TARGET_LUFS + MP3_LOUDNESS_LOSS_DB
-    _publish(encode_on_target(finish_audio(samples, music_s, target_lufs=aim)), target)
-    return target
+    finished = finish_audio(samples, music_s, target_lufs=aim)
+    with ThreadPoolExecutor(1, thread_name_prefix="mp3") as pool:
+        encoded = pool.submit(encode_on_target, finished)
+        done = work()
+        data = encoded.result()
+    _publish(data, target)
+    return target, done
