@@ -295,8 +295,9 @@ def placed_key(tokens: list[str], shift: int) -> str:
 def measure_audio(path: Path) -> dict[str, float]:
     """What a listener's software could read off an MP3 without the music: its decoded length
     (s), integrated loudness (LUFS) and bitrate (kbit/s over the decoded length)."""
-    from composer.render.audio import SAMPLE_RATE, decode_mp3
+    from composer.render.audio import SAMPLE_RATE
     from composer.render.loudness import integrated_loudness
+    from composer.render.programs import decode_mp3  # ffmpeg's decoder: not the encoder's own
 
     samples = decode_mp3(path)
     seconds = len(samples) / SAMPLE_RATE
@@ -351,15 +352,20 @@ def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path
     from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
     from composer.pairing import key_signature
     from composer.paths import opaque_name
-    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, render_mp3
+    from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, render_mp3_alongside
     from composer.render.svg import score_to_svg
 
     chorale = transpose_chorale(tokens_to_chorale(tokens), shift)
-    score = chorale_to_score(chorale, key_signature=key_signature(shift))
-    pages = score_to_svg(score, SVG_OPTIONS)
+
+    def engrave() -> list[str]:
+        return score_to_svg(chorale_to_score(chorale, key_signature(shift)), SVG_OPTIONS)
+
+    # Frames straight to MIDI, no score read back; the score is engraved from the same frames
+    # while the MP3 encodes (render_mp3_alongside).
+    audio, pages = render_mp3_alongside(chorale, clips_dir, engrave)
     if len(pages) != 1:
+        audio.unlink(missing_ok=True)
         raise GenerationError(f"the score of a {chorale.frames}-frame clip took {len(pages)} pages")
-    audio = render_mp3(chorale, clips_dir)  # frames straight to MIDI: no score read back
     svg = scores_dir / opaque_name(".svg")
     svg.write_text(pages[0])
     duration = chorale.frames * SECONDS_PER_FRAME + TAIL_S

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +63,10 @@ def run(harmonization_id: str) -> str:
 
 
 def _make(row: Harmonization) -> dict[str, Any]:
-    from composer.harmonization.melody import harmonize_melody, marked, write_score
+    from composer.harmonization.melody import harmonize_melody, marked
+    from composer.harmonization.melody import write_score as write_midi_score
     from composer.melody import read_melody_data
-    from composer.render.audio import render_mp3
+    from composer.render.audio import render_mp3_alongside
     from composer.render.svg import musicxml_to_svg, score_to_musicxml
 
     melody = read_melody_data(melody_bytes(row.melody, row.format), row.format)
@@ -78,16 +78,16 @@ def _make(row: Harmonization) -> dict[str, Any]:
     _progress(row, row.status, "writing the score and the audio")
     folder = Path(settings.MEDIA_ROOT) / folder_of(row)
     folder.mkdir(parents=True, exist_ok=True)
-    # The audio is mostly FluidSynth's and ffmpeg's time, in their own processes: it is made
-    # while this thread draws the score and writes the downloads (a third less waiting).
-    with ThreadPoolExecutor(1) as pool:
-        audio = pool.submit(render_mp3, result.chorale, folder / FILES["audio"])
-        musicxml = score_to_musicxml(result.score)  # written once: the download, and drawn
+
+    def write_score() -> None:  # written once: the download, and drawn
+        musicxml = score_to_musicxml(result.score)
         (folder / FILES["musicxml"]).write_text(musicxml)
         pages = musicxml_to_svg(marked(musicxml, result.voices), SVG_OPTIONS)
         (folder / FILES["score"]).write_text(pages[0])
-        write_score(result.score, folder / FILES["midi"])
-        audio.result()
+        write_midi_score(result.score, folder / FILES["midi"])
+
+    # The score is drawn while LAME encodes the audio in another thread (it releases the GIL).
+    render_mp3_alongside(result.chorale, folder / FILES["audio"], write_score)
     return {
         "folder": folder_of(row),
         "log_prob": result.harmonization.log_prob,

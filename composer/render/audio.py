@@ -18,8 +18,9 @@ repeated notes      a voice re-striking the pitch it just held is released 30 ms
 fermatas            not lengthened. Duration must depend on the number of frames alone so that
                     two clips cut to the same frames last the same time; stretching fermata
                     chords would tie duration to how many fermatas the model wrote.
-synthesis           FluidSynth CLI, FluidR3_GM soundfont (Debian fluid-soundfont-gm), 44.1 kHz
-                    float, reverb on, chorus off, default gain
+synthesis           FluidSynth, FluidR3_GM soundfont (Debian fluid-soundfont-gm), 44.1 kHz
+                    float, reverb on, chorus off, default gain; its library in this process
+                    (composer.render.synth), the same samples as its CLI
 length              music length + 1.0 s of tail, exactly (padded or trimmed), the tail faded out
                     with a raised cosine so the release and reverb die away without a click
 loudness            integrated loudness -16 LUFS (EBU R128 / BS.1770-4 gating), set by one
@@ -28,15 +29,19 @@ loudness            integrated loudness -16 LUFS (EBU R128 / BS.1770-4 gating), 
                     which the first encode anticipates)
 MP3                 libmp3lame, 44.1 kHz, stereo (the soundfont's organ and reverb are stereo),
                     128 kbps CBR, LAME quality 5; no ID3v1/ID3v2 tags, no Xing/LAME header,
-                    metadata dropped; the same input gives the same bytes
+                    metadata dropped; the same input gives the same bytes. LAME's library in
+                    this process (composer.render.mp3), the bytes ffmpeg writes
 file names          opaque and random (``opaque_name``) when the caller gives a directory
 excerpts            cut in sixteenth frames (composer.render.excerpt), preferably right after a
                     fermata; equal frames give equal durations
 ==================  ============================================================================
 
-External programs and the soundfont are found through module constants, which default to the
-environment variables BACHBOT_FLUIDSYNTH, BACHBOT_SOUNDFONT and BACHBOT_FFMPEG, else to the Debian
-locations. Every failure of theirs becomes a :class:`RenderError` that says what to install.
+The soundfont, the libraries (composer.render.synth, composer.render.mp3) and the programs that
+they stand in for (composer.render.programs: the reference, and ffmpeg for independent decoding)
+are found through module constants, which default to the environment variables
+BACHBOT_SOUNDFONT, BACHBOT_LIBFLUIDSYNTH, BACHBOT_LIBMP3LAME, BACHBOT_FLUIDSYNTH and
+BACHBOT_FFMPEG, else to the Debian locations. Every failure of theirs becomes a
+:class:`RenderError` that says what to install.
 """
 
 from __future__ import annotations
@@ -45,11 +50,10 @@ import io
 import math
 import os
 import secrets
-import shutil
-import subprocess
-import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TypeVar
 
 import mido
 import numpy as np
@@ -65,6 +69,7 @@ from composer.encoding import (
     tokens_to_score,
 )
 from composer.paths import opaque_name
+from composer.render import mp3, synth
 from composer.render.excerpt import read_chorale
 from composer.render.loudness import integrated_loudness
 
@@ -77,7 +82,7 @@ SECONDS_PER_FRAME = 60.0 / TEMPO_BPM / FRAMES_PER_QUARTER
 
 SAMPLE_RATE = 44100
 CHANNELS = 2
-MP3_BITRATE = "128k"
+MP3_KBPS = 128
 LAME_QUALITY = 5  # LAME's -q: 0 slowest/best .. 9 fastest; 5 "good speed", 30 % faster than 3
 LOUDNESS_TARGET_LUFS = -16.0
 LOUDNESS_TOLERANCE_DB = 0.1  # the leak test allows 0.5 dB
@@ -89,8 +94,8 @@ FADE_S = 1.0
 FLUIDSYNTH = os.environ.get("BACHBOT_FLUIDSYNTH", "fluidsynth")
 SOUNDFONT = os.environ.get("BACHBOT_SOUNDFONT", "/usr/share/sounds/sf2/FluidR3_GM.sf2")
 FFMPEG = os.environ.get("BACHBOT_FFMPEG", "ffmpeg")
-SUBPROCESS_TIMEOUT_S = 300
 
+T = TypeVar("T")
 ScoreLike = stream.Score | Sequence[str]
 # What can be rendered to sound: frames already (the currency of the batch path: no score is
 # built for audio), a score (read into frames), or a token stream (decoded into frames).
@@ -182,20 +187,10 @@ def write_midi(source: ChoraleLike, path: str | Path) -> Path:
     return path
 
 
-# --- external programs ---------------------------------------------------------------------------
+# --- MIDI -> audio ------------------------------------------------------------------------------
 
 
-def _find_program(program: str, package: str, variable: str) -> str:
-    found = shutil.which(program)
-    if found is None:
-        raise RenderError(
-            f"{program!r} was not found; install it with `apt-get install {package}` "
-            f"(or point {variable} at the program)"
-        )
-    return found
-
-
-def _find_soundfont(soundfont: str | Path) -> Path:
+def find_soundfont(soundfont: str | Path) -> Path:
     path = Path(soundfont)
     if not path.is_file():
         raise RenderError(
@@ -213,61 +208,22 @@ def _find_soundfont(soundfont: str | Path) -> Path:
     return path
 
 
-def _run(command: list[str], what: str) -> bytes:
-    """Run an external program; its stdout, or a RenderError with the tail of its stderr."""
+def synthesize_chorale(chorale: Chorale) -> tuple[np.ndarray, float]:
+    """FluidSynth's samples (n, CHANNELS) of the chorale's MIDI, as many as finish_audio keeps,
+    and the music's length in seconds (the MIDI file's, as finish_audio wants it)."""
+    file = _midi_file(_chorale_to_midi(chorale), chorale.frames * SECONDS_PER_FRAME)
+    buffer = io.BytesIO()
+    file.save(file=buffer)
+    music_s = file.length
+    kept = round((music_s + TAIL_S) * SAMPLE_RATE)
+    certain = max(0, int(music_s * SAMPLE_RATE) - SAMPLE_RATE)  # the player surely plays there
     try:
-        result = subprocess.run(
-            command, capture_output=True, timeout=SUBPROCESS_TIMEOUT_S, check=False
+        samples = synth.synthesize_midi(
+            buffer.getvalue(), find_soundfont(SOUNDFONT), PROGRAM, SAMPLE_RATE, certain, kept
         )
-    except subprocess.TimeoutExpired:
-        raise RenderError(f"{what} took longer than {SUBPROCESS_TIMEOUT_S} s") from None
-    except OSError as error:
-        raise RenderError(f"{what} could not be started: {error}") from None
-    if result.returncode != 0:
-        tail = result.stderr.decode("utf-8", "replace").strip()[-1500:]
-        raise RenderError(f"{what} failed (exit status {result.returncode}):\n{tail}")
-    return result.stdout
-
-
-def _partial_path(target: Path) -> Path:
-    """A hidden name next to ``target`` to write to first: a reader never sees half a clip."""
-    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
-
-
-def _publish(source: Path, target: Path) -> None:
-    """Move a finished file into place atomically (possibly across file systems)."""
-    partial = _partial_path(target)
-    try:
-        shutil.move(source, partial)
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-# --- MIDI -> audio -------------------------------------------------------------------------------
-
-
-def synthesize(
-    midi_path: str | Path, fluidsynth: str | None = None, soundfont: str | Path | None = None
-) -> np.ndarray:
-    """Raw FluidSynth output of a MIDI file: float32 samples shaped (n, CHANNELS)."""
-    program = _find_program(fluidsynth or FLUIDSYNTH, "fluidsynth", "BACHBOT_FLUIDSYNTH")
-    font = _find_soundfont(soundfont or SOUNDFONT)
-    with tempfile.TemporaryDirectory(prefix="render-") as tmp:
-        raw = Path(tmp) / "out.raw"
-        command = [
-            program, "-n", "-i", "-q",  # no MIDI input, no shell, no banner
-            "-R", "1", "-C", "0",  # reverb on, chorus off
-            "-r", str(SAMPLE_RATE),
-            "-o", "synth.dynamic-sample-loading=1",  # load only the organ's samples: ~0.2 s saved
-            "-T", "raw", "-O", "float", "-E", "little",
-            "-F", str(raw), str(font), str(midi_path),
-        ]  # fmt: skip
-        _run(command, "FluidSynth")
-        if not raw.is_file():
-            raise RenderError("FluidSynth wrote no audio")
-        samples = np.fromfile(raw, dtype="<f4")
-    return samples[: samples.size - samples.size % CHANNELS].reshape(-1, CHANNELS)
+    except synth.SynthError as error:
+        raise RenderError(str(error)) from None
+    return samples, music_s
 
 
 def finish_audio(
@@ -291,51 +247,42 @@ def finish_audio(
     return audio
 
 
-def _music_seconds(midi_path: str | Path) -> float:
-    try:
-        return mido.MidiFile(str(midi_path)).length
-    except (OSError, ValueError, EOFError) as error:
-        raise RenderError(f"cannot read MIDI file {str(midi_path)!r}: {error}") from error
-
-
-def midi_to_wav(
-    midi_path: str | Path,
-    wav_path: str | Path,
-    fluidsynth: str | None = None,
-    soundfont: str | Path | None = None,
-) -> Path:
-    """Synthesize a MIDI file to a finished 32-bit float WAV (length, fade and loudness fixed)."""
-    audio = finish_audio(synthesize(midi_path, fluidsynth, soundfont), _music_seconds(midi_path))
-    wav_path = Path(wav_path)
-    wavfile.write(wav_path, SAMPLE_RATE, audio)
-    return wav_path
-
-
 # --- audio -> MP3 --------------------------------------------------------------------------------
 
 
-def wav_to_mp3(wav_path: str | Path, mp3_path: str | Path, ffmpeg: str | None = None) -> Path:
-    """Encode a WAV as it is (no level change) to the one MP3 format, with no metadata at all."""
-    program = _find_program(ffmpeg or FFMPEG, "ffmpeg", "BACHBOT_FFMPEG")
-    mp3_path = Path(mp3_path)
-    partial = _partial_path(mp3_path)
-    command = [
-        program, "-hide_banner", "-nostdin", "-loglevel", "error", "-y",
-        "-i", str(wav_path),
-        "-map", "0:a:0", "-map_metadata", "-1", "-map_chapters", "-1",
-        "-c:a", "libmp3lame", "-b:a", MP3_BITRATE, "-compression_level", str(LAME_QUALITY),
-        "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS),
-        "-write_xing", "0",  # the Xing/LAME frame names the encoder and carries per-file fields
-        "-id3v2_version", "0", "-write_id3v1", "0",  # no tags, hence no "encoder" tag
-        "-fflags", "+bitexact", "-flags:a", "+bitexact",
-        "-f", "mp3", str(partial),
-    ]  # fmt: skip
+def encode_on_target(audio: np.ndarray) -> bytes:
+    """MP3 bytes of finished ``audio`` whose loudness, measured on the MP3, is on target.
+
+    MP3 coding at 128 kbps takes some energy away (about 0.4 dB on this organ), so the MP3 is
+    decoded and measured, and encoded again with a corrected gain until it lies within
+    ``LOUDNESS_TOLERANCE_DB`` of the target. Aim the audio ``MP3_LOUDNESS_LOSS_DB`` high and one
+    encode is usually enough.
+    """
+    for _ in range(MAX_LOUDNESS_PASSES):
+        try:
+            data = mp3.encode(audio, SAMPLE_RATE, MP3_KBPS, LAME_QUALITY)
+            error = LOUDNESS_TARGET_LUFS - integrated_loudness(mp3.decode(data), SAMPLE_RATE)
+        except mp3.Mp3Error as failure:
+            raise RenderError(str(failure)) from None
+        if abs(error) <= LOUDNESS_TOLERANCE_DB:
+            return data
+        audio = audio * np.float32(10 ** (error / 20))
+    raise RenderError(f"MP3 loudness stayed {error:+.2f} dB off the target")
+
+
+def partial_path(target: Path) -> Path:
+    """A hidden name next to ``target`` to write to first: a reader never sees half a clip."""
+    return target.with_name(f".{target.name}.{secrets.token_hex(4)}.part")
+
+
+def _publish(data: bytes, target: Path) -> None:
+    """Write a finished file into place atomically."""
+    partial = partial_path(target)
     try:
-        _run(command, "ffmpeg")
-        os.replace(partial, mp3_path)
+        partial.write_bytes(data)
+        os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
-    return mp3_path
 
 
 # --- the whole path ------------------------------------------------------------------------------
@@ -348,48 +295,35 @@ def _output_path(out: str | Path, suffix: str) -> Path:
 
 
 def render_wav(source: ChoraleLike, out: str | Path) -> Path:
-    """Render a chorale to a finished WAV; ``out`` may be a directory (opaque name)."""
+    """Render a chorale to a finished 32-bit float WAV (length, fade and loudness fixed);
+    ``out`` may be a directory (opaque name)."""
     target = _output_path(out, ".wav")
-    with tempfile.TemporaryDirectory(prefix="render-") as tmp:
-        midi_path = write_midi(source, Path(tmp) / "clip.mid")
-        return midi_to_wav(midi_path, target)
-
-
-def decode_mp3(path: str | Path, ffmpeg: str | None = None) -> np.ndarray:
-    """Decode an audio file with ffmpeg to float32 samples shaped (n, CHANNELS)."""
-    program = _find_program(ffmpeg or FFMPEG, "ffmpeg", "BACHBOT_FFMPEG")
-    command = [
-        program, "-hide_banner", "-nostdin", "-loglevel", "error", "-i", str(path),
-        "-f", "f32le", "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE), "pipe:1",
-    ]  # fmt: skip
-    raw = _run(command, "ffmpeg (decoding)")
-    samples = np.frombuffer(raw, dtype="<f4")
-    return samples[: samples.size - samples.size % CHANNELS].reshape(-1, CHANNELS)
+    wavfile.write(target, SAMPLE_RATE, finish_audio(*synthesize_chorale(as_chorale(source))))
+    return target
 
 
 def render_mp3(source: ChoraleLike, out: str | Path) -> Path:
     """Render a chorale to MP3 by the one fixed path; ``out`` may be a directory (opaque name).
 
-    MP3 coding at 128 kbps takes some energy away (about 0.4 dB on this organ), so the finished
-    MP3 is decoded and measured, and re-encoded with a corrected gain until it lies within
-    ``LOUDNESS_TOLERANCE_DB`` of the target. The first encode aims ``MP3_LOUDNESS_LOSS_DB`` high,
-    so one encode is usually enough.
+    One pass in memory: frames -> MIDI -> FluidSynth -> length, fade, loudness -> MP3, checked
+    on its own decode (encode_on_target); only the finished MP3 touches the disk.
     """
+    return render_mp3_alongside(source, out, lambda: None)[0]
+
+
+def render_mp3_alongside(
+    source: ChoraleLike, out: str | Path, work: Callable[[], T]
+) -> tuple[Path, T]:
+    """render_mp3, with ``work`` done in this thread while another encodes: LAME's one long call
+    releases the GIL, so Python work such as engraving the clip's score takes no extra time
+    where a core is free. FluidSynth, asked block by block, runs before, alone."""
     target = _output_path(out, ".mp3")
-    with tempfile.TemporaryDirectory(prefix="render-") as tmp:
-        midi_path = write_midi(source, Path(tmp) / "clip.mid")
-        music_s = _music_seconds(midi_path)
-        aim = LOUDNESS_TARGET_LUFS + MP3_LOUDNESS_LOSS_DB
-        audio = finish_audio(synthesize(midi_path), music_s, target_lufs=aim)
-        wav_path, mp3_path = Path(tmp) / "clip.wav", Path(tmp) / "clip.mp3"
-        for _ in range(MAX_LOUDNESS_PASSES):
-            wavfile.write(wav_path, SAMPLE_RATE, audio)
-            wav_to_mp3(wav_path, mp3_path)
-            error = LOUDNESS_TARGET_LUFS - integrated_loudness(decode_mp3(mp3_path), SAMPLE_RATE)
-            if abs(error) <= LOUDNESS_TOLERANCE_DB:
-                break
-            audio *= np.float32(10 ** (error / 20))
-        else:
-            raise RenderError(f"MP3 loudness stayed {error:+.2f} dB off the target")
-        _publish(mp3_path, target)
-    return target
+    samples, music_s = synthesize_chorale(as_chorale(source))
+    aim = LOUDNESS_TARGET_LUFS + MP3_LOUDNESS_LOSS_DB
+    finished = finish_audio(samples, music_s, target_lufs=aim)
+    with ThreadPoolExecutor(1, thread_name_prefix="mp3") as pool:
+        encoded = pool.submit(encode_on_target, finished)
+        done = work()
+        data = encoded.result()
+    _publish(data, target)
+    return target, done

@@ -11,7 +11,7 @@ import pytest
 
 from composer import paths
 from composer.encoding import Chorale, Note, chorale_to_score, score_to_tokens, tokens_to_chorale
-from composer.render import audio
+from composer.render import audio, mp3, programs, synth
 from tests.composer.render.stand_ins import small_score
 
 
@@ -87,8 +87,20 @@ def test_opaque_names_are_random_and_say_nothing():
 
 
 def test_missing_fluidsynth_names_the_package(bach, tmp_path, monkeypatch):
+    monkeypatch.setattr(synth, "FLUIDSYNTH_LIBRARY", str(tmp_path / "libfluidsynth.so.3"))
+    with pytest.raises(audio.RenderError, match="apt-get install fluidsynth"):
+        audio.render_mp3(bach, tmp_path)
+
+
+def test_missing_fluidsynth_program_names_the_package(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "FLUIDSYNTH", str(tmp_path / "no-fluidsynth"))
     with pytest.raises(audio.RenderError, match="apt-get install fluidsynth"):
+        programs.synthesize(audio.write_midi(small_score(), tmp_path / "x.mid"))
+
+
+def test_missing_lame_names_the_package(bach, tmp_path, monkeypatch):
+    monkeypatch.setattr(mp3, "LAME_LIBRARY", str(tmp_path / "libmp3lame.so.0"))
+    with pytest.raises(audio.RenderError, match="apt-get install libmp3lame0"):
         audio.render_mp3(bach, tmp_path)
 
 
@@ -101,16 +113,16 @@ def test_missing_soundfont_names_the_package(bach, tmp_path, monkeypatch):
 def test_missing_ffmpeg_names_the_package(tmp_path, monkeypatch):
     monkeypatch.setattr(audio, "FFMPEG", "no-such-ffmpeg")
     with pytest.raises(audio.RenderError, match="apt-get install ffmpeg"):
-        audio.wav_to_mp3(tmp_path / "x.wav", tmp_path / "x.mp3")
+        programs.wav_to_mp3(tmp_path / "x.wav", tmp_path / "x.mp3")
 
 
-def test_a_failing_program_gives_its_stderr_not_a_traceback(bach, tmp_path, monkeypatch):
+def test_a_failing_program_gives_its_stderr_not_a_traceback(tmp_path, monkeypatch):
     fake = tmp_path / "fluidsynth"
     fake.write_text("#!/bin/sh\necho 'synth exploded' >&2\nexit 3\n")
     fake.chmod(fake.stat().st_mode | stat.S_IEXEC)
     monkeypatch.setattr(audio, "FLUIDSYNTH", str(fake))
     with pytest.raises(audio.RenderError, match="(?s)exit status 3.*synth exploded"):
-        audio.render_mp3(bach, tmp_path)
+        programs.synthesize(audio.write_midi(small_score(), tmp_path / "x.mid"))
 
 
 def test_a_soundfont_that_is_not_one_gives_a_clear_error(tmp_path, monkeypatch):
