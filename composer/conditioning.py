@@ -110,3 +110,21 @@ def step_condition(
     if phases is None:
         return length
     return torch.cat([length, metre_features(frames, phases)], dim=-1)
+
+
+class StepConditions:
+    """The features of each sampling step for ``targets`` [n] (and ``phases`` [n] or None),
+    rebuilt only when a row's frame changes: about one token in five when sampling alone."""
+
+    def __init__(self, targets: torch.Tensor, phases: torch.Tensor | None) -> None:
+        self.targets, self.phases = targets, phases
+        self._frames: list[int] | None = None
+        self._features: torch.Tensor | None = None
+
+    def at(self, frames: list[int]) -> torch.Tensor:
+        """Frames [n] of the next token per row -> [n, 1, 3 or 9] (:func:`step_condition`)."""
+        if frames != self._frames:
+            self._frames = list(frames)
+            frame = torch.tensor(frames, device=self.targets.device)[:, None]  # [n, 1]
+            self._features = step_condition(frame, self.targets, self.phases)
+        return self._features

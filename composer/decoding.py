@@ -20,10 +20,14 @@ piece stores beside its temperature.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import torch
 
 from composer.voice_leading import RULES
+
+if TYPE_CHECKING:
+    from composer.grammar import StepMasks
 
 
 @dataclass(frozen=True)
@@ -51,7 +55,7 @@ DEFAULT_DECODING = Decoding()
 
 def draw(
     logits: torch.Tensor,
-    allowed: torch.Tensor | None,
+    masks: StepMasks | None,
     *,
     temperature: float,
     decoding: Decoding,
@@ -59,38 +63,86 @@ def draw(
     tied: torch.Tensor,
     generator: torch.Generator,
 ) -> torch.Tensor:
-    """One token per row, [n, 1], from ``logits`` [n, V]; ``allowed`` [n, V] (or None) masks
-    the grammar; ``tied`` [V] marks the tokens that hold a voice's note."""
-    if allowed is not None:
-        logits = logits.masked_fill(~allowed, float("-inf"))
-    p_end = torch.softmax(logits, dim=-1)[:, end]  # [n]
-    stop = torch.rand(len(logits), generator=generator, device=logits.device) < p_end
-    logits = logits.clone()
-    logits[:, end] = float("-inf")
-    # A row whose only allowed token is END (never in a grammar-bound stream) still gets one.
-    stuck = torch.isinf(logits).all(dim=-1)
-    logits[stuck, end] = 0.0
-    log_probs = _tempered(logits, temperature, decoding.hold_temperature, tied)  # [n, V]
+    """One token per row, [n, 1], from ``logits`` [n, V]; ``masks`` (or None) forbid what the
+    grammar forbids; ``tied`` [V] marks the tokens that hold a voice's note.
+
+    The generator is drawn from in the same order whatever the masks say (n uniforms for END,
+    then n x V for the token), so that a seed gives the same pieces with shortcuts or without:
+    where no row may end or hold, the arithmetic that would change nothing is skipped.
+    """
+    n = len(logits)
+    if masks is not None:
+        logits = logits.masked_fill(masks.forbidden, float("-inf"))
+    else:
+        logits = logits.clone()  # END is masked below, in place
+    uniform = torch.rand(n, generator=generator, device=logits.device)
+    stop = None
+    if masks is None or masks.end_possible:  # else END is masked already in every row
+        stop = uniform < torch.softmax(logits, dim=-1)[:, end]  # [n]
+        logits[:, end] = float("-inf")
+    if masks is None:
+        # A row whose only allowed token is END (never in a grammar-bound stream) still gets one.
+        stuck = torch.isinf(logits).all(dim=-1)
+        logits[stuck, end] = 0.0
+        log_probs = _tempered(logits, temperature, decoding.hold_temperature, tied)  # [n, V]
+    elif masks.tie_index is None:
+        # No row may hold a note: the mix is the note temperature's softmax alone.
+        log_probs = _tempered(logits, temperature, None, tied)
+    else:
+        log_probs = _tempered(logits, temperature, decoding.hold_temperature, tied, masks.tie_index)
     if decoding.top_p < 1:
         log_probs = _nucleus(log_probs, decoding.top_p)
-    drawn = torch.multinomial(log_probs.exp(), 1, generator=generator)  # [n, 1]
+    drawn = _race(log_probs.exp(), generator)  # [n, 1]
+    if stop is None:
+        return drawn
     return torch.where(stop[:, None], torch.full_like(drawn, end), drawn)
 
 
+def _race(probs: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+    """One index per row of ``probs`` [n, V], as ``torch.multinomial(probs, 1)`` draws it.
+
+    That is an exponential race (the Gumbel trick: argmax p / q, q ~ Exp(1), ATen's
+    Distributions.cpp), here without multinomial's checks of its argument, which cost more than
+    the race itself one token at a time (four reductions and two reads back to the host); these
+    probabilities are finite and sum to 1 by construction. The same generator calls in the same
+    order give the same draws (tests/composer/test_sampling_pins.py holds that to the token).
+    """
+    q = torch.empty_like(probs).exponential_(1, generator=generator)  # [n, V]
+    return torch.div(probs, q, out=q).argmax(dim=-1, keepdim=True)  # [n, 1]
+
+
+def _divided(logits: torch.Tensor, temperature: float) -> torch.Tensor:
+    """``logits / temperature``; at 1 the logits themselves (the same numbers, one call less)."""
+    return logits if temperature == 1 else logits / temperature
+
+
 def _tempered(
-    logits: torch.Tensor, temperature: float, hold_temperature: float | None, tied: torch.Tensor
+    logits: torch.Tensor,
+    temperature: float,
+    hold_temperature: float | None,
+    tied: torch.Tensor,
+    tie_index: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """[n, V] log-probabilities: one temperature, or hold-or-attack and the note apart."""
-    plain = torch.log_softmax(logits / temperature, dim=-1)
+    """[n, V] log-probabilities: one temperature, or hold-or-attack and the note apart.
+
+    ``tie_index`` [n, 1]: where each row may hold at most one tied token (the grammar's streams),
+    that token, or one whose logit is -inf; the probability of holding is then read there
+    rather than summed over the vocabulary, and every row has a new note to attack.
+    """
     if hold_temperature is None or hold_temperature == temperature:
-        return plain
-    at_hold = torch.log_softmax(logits / hold_temperature, dim=-1)
-    # [n]: probability of holding, drawn at the hold temperature (0 where no tie is allowed).
-    p_hold = at_hold.masked_fill(~tied[None, :], float("-inf")).logsumexp(dim=-1)
-    attack_logits = (logits / temperature).masked_fill(tied[None, :], float("-inf"))
+        return torch.log_softmax(_divided(logits, temperature), dim=-1)
+    at_hold = torch.log_softmax(_divided(logits, hold_temperature), dim=-1)
+    # [n, 1]: probability of holding, drawn at the hold temperature (0 where no tie is allowed).
+    if tie_index is None:
+        p_hold = at_hold.masked_fill(~tied, float("-inf")).logsumexp(dim=-1)[:, None]
+    else:
+        p_hold = at_hold.gather(1, tie_index)  # the one finite term of that sum, exactly
+    attack_logits = _divided(logits, temperature).masked_fill(tied, float("-inf"))
     attack = torch.log_softmax(attack_logits, dim=-1)  # [n, V]: which new token
-    p_attack = torch.log1p(-p_hold.exp().clamp(max=1 - 1e-7))  # [n]
-    mixed = torch.where(tied[None, :], at_hold, attack + p_attack[:, None])
+    p_attack = torch.log1p(-p_hold.exp().clamp(max=1 - 1e-7))  # [n, 1]
+    mixed = torch.where(tied, at_hold, attack + p_attack)  # [V] masks broadcast over the rows
+    if tie_index is not None:
+        return mixed
     # Rows with nothing but ties allowed (no attack possible) hold with certainty.
     only_ties = torch.isinf(attack).all(dim=-1)
     return torch.where(only_ties[:, None], at_hold, mixed)

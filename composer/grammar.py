@@ -1,4 +1,4 @@
-"""The frame grammar of the encoding, as masks over the vocabulary for batched sampling.
+"""The frame grammar of the encoding, as masks over the vocabulary for sampling.
 
 A chorale is ``START ([(.)] v v v v |||)* END`` with four voice tokens ``v`` per frame, and a tied
 token ``(p, True)`` only where the same voice sounded ``p`` in the previous frame. Sampling
@@ -6,18 +6,23 @@ forbids (logit −inf) exactly the tokens that would break this, so every piece 
 repair; the model still chooses every note, rest, fermata and the end. ``END`` can also be held
 back until ``min_frames`` frames exist, so pieces are not cut short by an early cadence.
 
-State per row (all tensors of shape [n]): ``slot`` (voice tokens written in the current frame,
-0-4), ``fermata`` (``(.)`` opened the current frame), ``frames`` (complete frames), and the
-pitches of the previous and the current frame, [n, 4] (-1 for a rest or nothing).
-
 With ``voice_leading`` (the default) a voice token is also forbidden where it would make
 parallel or antiparallel fifths or octaves with a voice already written in the frame
 (:mod:`composer.voice_leading`).
+
+State per row (:class:`RowState`, plain ints: a token's bookkeeping costs less in Python than in
+tensor calls): ``slot`` (voice tokens written in the current frame, 0-4), ``fermata`` (``(.)``
+opened the current frame), ``frames`` (complete frames), and the pitches of the previous and the
+current frame per voice (-1 for a rest or nothing). A row's mask depends on its state only
+through a small key (:meth:`FrameGrammar.key`): what may open the frame, whether END may, the
+voice's pitch before and the voice-leading pairs at risk; each key's mask is built once and kept,
+so most tokens only look one up.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import torch
 
@@ -32,16 +37,39 @@ from composer.encoding import (
     parse_note_token,
 )
 from composer.vocabulary import Vocabulary
-from composer.voice_leading import parallel_free
+from composer.voice_leading import breaking, risky_pairs
+
+FULL = ("full",)  # the key of a frame with its four voices written: only ||| may follow
+Key = tuple
+_SHARED: dict[tuple, FrameGrammar] = {}
 
 
-@dataclass
-class GrammarState:
-    slot: torch.Tensor  # [n] long
-    fermata: torch.Tensor  # [n] bool
-    frames: torch.Tensor  # [n] long
-    previous: torch.Tensor  # [n, 4] long, pitch per voice in the previous frame (-1: none)
-    current: torch.Tensor  # [n, 4] long, pitch per voice written so far in this frame
+@dataclass(slots=True)
+class RowState:
+    slot: int = 0
+    fermata: bool = False
+    frames: int = 0
+    previous: list[int] = field(default_factory=lambda: [-1] * 4)  # pitch per voice, frame before
+    current: list[int] = field(default_factory=lambda: [-1] * 4)  # written so far in this frame
+
+
+class StepMasks(NamedTuple):
+    """One step's masks for n rows, and what the drawing may skip because no row needs it."""
+
+    forbidden: torch.Tensor  # [n, V] bool
+    end_possible: bool  # END is allowed in some row
+    # [n, 1] long: the one tied token each row may draw (a forbidden token where none), or None
+    # when no row may hold a note. The grammar allows at most one: the voice's note before.
+    tie_index: torch.Tensor | None
+
+
+class _Entry(NamedTuple):
+    """A key's mask, kept: [V] and [1, V] views of the forbidden tokens, the tied token."""
+
+    forbidden: torch.Tensor  # [V] bool
+    forbidden_row: torch.Tensor  # [1, V] bool, the same memory
+    tie: int  # the allowed tied token's id, or -1
+    tie_index: torch.Tensor  # [1, 1] long: ``tie``, or a never-allowed token's id where -1
 
 
 class FrameGrammar:
@@ -51,58 +79,90 @@ class FrameGrammar:
         tokens = vocabulary.tokens
         self.voice_leading = voice_leading
         self.end, self.frame_end = vocabulary.id(END), vocabulary.id(FRAME_END)
-        self.fermata = vocabulary.id(FERMATA)
-        self.never = torch.tensor([t in (PAD, START, BLANK) for t in tokens], device=device)
-        self.voice = torch.tensor([is_voice_token(t) for t in tokens], device=device)  # [V]
+        self.fermata, self.pad = vocabulary.id(FERMATA), vocabulary.id(PAD)
         parsed = [parse_note_token(t) for t in tokens]
-        # [V]: the pitch a token sounds (-1 for REST and non-voice tokens); whether it is tied.
-        self.pitch = torch.tensor([p[0] if p else -1 for p in parsed], device=device)
+        # Per token, as Python lists for advancing rows: a voice token?, its pitch (-1: none).
+        self.voice_list = [is_voice_token(t) for t in tokens]
+        self.pitch_list = [p[0] if p else -1 for p in parsed]
+        # The same as [V] tensors for building masks.
+        self.never = torch.tensor([t in (PAD, START, BLANK) for t in tokens], device=device)
+        self.voice = torch.tensor(self.voice_list, device=device)
+        self.pitch = torch.tensor(self.pitch_list, device=device)
         self.tied = torch.tensor([bool(p and p[1]) for p in parsed], device=device)
-        self.device = device
-        # [V] one-hot masks of the structural tokens, built once rather than at every step.
         ids = torch.arange(len(tokens), device=device)
-        self.is_end = ids == self.end
-        self.is_fermata = ids == self.fermata
+        self.is_end, self.is_fermata = ids == self.end, ids == self.fermata
         self.is_frame_end = ids == self.frame_end
+        self._masks: dict[Key, _Entry] = {}
 
-    def start(self, n: int) -> GrammarState:
-        zeros = torch.zeros(n, dtype=torch.long, device=self.device)
-        empty = torch.full((n, 4), -1, dtype=torch.long, device=self.device)
-        return GrammarState(
-            zeros.clone(), zeros.bool(), zeros.clone(), empty.clone(), empty.clone()
-        )
+    @classmethod
+    def shared(
+        cls, vocabulary: Vocabulary, device: torch.device, voice_leading: bool = True
+    ) -> FrameGrammar:
+        """One grammar per vocabulary, device and rule set, its masks kept from call to call (a
+        chorale meets about a hundred keys, a batch a few hundred, mostly the same ones)."""
+        key = (tuple(vocabulary.tokens), str(device), voice_leading)
+        if key not in _SHARED:
+            _SHARED[key] = cls(vocabulary, device, voice_leading)
+        return _SHARED[key]
 
-    def allowed(self, state: GrammarState, min_frames: int = 0) -> torch.Tensor:
-        """[n, V] bool: the tokens that keep each row's stream well formed."""
-        at_frame_start = (state.slot == 0)[:, None]  # [n, 1]
-        frame_full = (state.slot == 4)[:, None]
+    def start(self, n: int) -> list[RowState]:
+        return [RowState() for _ in range(n)]
+
+    def key(self, row: RowState, min_frames: int) -> Key:
+        """What a row's mask depends on: (opening, END allowed, held pitch, pairs at risk)."""
+        if row.slot >= 4:
+            return FULL
+        held = row.previous[row.slot]  # this voice's pitch in the previous frame
+        opening = row.slot == 0 and not row.fermata  # nothing written in this frame yet
+        pairs = risky_pairs(held, row.previous, row.current) if self.voice_leading else ()
+        return (opening, opening and row.frames >= min_frames, held, pairs)
+
+    def masks(self, rows: list[RowState], min_frames: int = 0) -> StepMasks:
+        """The tokens each row may not draw, [n, V], for the rows' current states."""
+        keys = [self.key(row, min_frames) for row in rows]
+        entries = [self._masks.get(k) or self._build(k) for k in keys]
+        end_possible = any(k is not FULL and k[1] for k in keys)
+        if len(entries) == 1:  # sampling alone: the kept tensors themselves, nothing built
+            entry = entries[0]
+            return StepMasks(
+                entry.forbidden_row, end_possible, entry.tie_index if entry.tie >= 0 else None
+            )
+        tie_index = None
+        if any(entry.tie >= 0 for entry in entries):
+            tie_index = torch.cat([entry.tie_index for entry in entries])  # [n, 1]
+        return StepMasks(torch.stack([e.forbidden for e in entries]), end_possible, tie_index)
+
+    def allowed(self, key: Key) -> torch.Tensor:
+        """[V] bool: the tokens that keep a row with this key well formed."""
+        if key is FULL:
+            return self.is_frame_end & ~self.never
+        opening, end_ok, held, pairs = key
         # A tied token must repeat the pitch its voice had in the previous frame.
-        voice_index = state.slot.clamp(max=3)[:, None]  # [n, 1]
-        held = state.previous.gather(1, voice_index)  # [n, 1]
-        tie_ok = ~self.tied[None, :] | (self.pitch[None, :] == held)  # [n, V]
-        voice_ok = self.voice[None, :] & ~frame_full & tie_ok
-        if self.voice_leading:
-            own_before = held[:, 0]  # [n]: this voice's pitch in the previous frame
-            voice_ok &= parallel_free(self.pitch, own_before, state.previous, state.current)
-        is_end, is_fermata, is_frame_end = self.is_end, self.is_fermata, self.is_frame_end
-        opening = at_frame_start & ~state.fermata[:, None]  # nothing written in this frame yet
-        end_ok = is_end[None, :] & opening & (state.frames >= min_frames)[:, None]
-        fermata_ok = is_fermata[None, :] & opening
-        frame_end_ok = is_frame_end[None, :] & frame_full
-        return (voice_ok | end_ok | fermata_ok | frame_end_ok) & ~self.never[None, :]
+        voice_ok = self.voice & (~self.tied | (self.pitch == held))
+        if pairs:
+            voice_ok &= ~breaking(self.pitch, held, pairs)
+        allowed = voice_ok | (self.is_fermata & opening) | (self.is_end & end_ok)
+        return allowed & ~self.never
 
-    def advance(self, state: GrammarState, chosen: torch.Tensor) -> GrammarState:
-        """Update each row's state with its chosen token ids, [n]."""
-        is_voice = self.voice[chosen]
-        slot = state.slot.clamp(max=3)
-        current = state.current.clone()
-        rows = torch.arange(len(chosen), device=chosen.device)
-        current[rows[is_voice], slot[is_voice]] = self.pitch[chosen[is_voice]]
-        closed = chosen == self.frame_end
-        return GrammarState(
-            slot=torch.where(closed, 0, state.slot + is_voice.long()),
-            fermata=(state.fermata | (chosen == self.fermata)) & ~closed,
-            frames=state.frames + closed.long(),
-            previous=torch.where(closed[:, None], current, state.previous),
-            current=torch.where(closed[:, None], torch.full_like(current, -1), current),
-        )
+    def _build(self, key: Key) -> _Entry:
+        allowed = self.allowed(key)
+        ties = (allowed & self.tied).nonzero()[:, 0].tolist()
+        tie = ties[0] if ties else -1
+        forbidden = ~allowed
+        tie_index = torch.tensor([[tie if ties else self.pad]], device=allowed.device)
+        entry = _Entry(forbidden, forbidden[None], tie, tie_index)
+        self._masks[key] = entry
+        return entry
+
+    def advance(self, rows: list[RowState], chosen: list[int]) -> None:
+        """Update each row's state, in place, with its chosen token id."""
+        for row, token in zip(rows, chosen, strict=True):
+            if self.voice_list[token]:
+                row.current[min(row.slot, 3)] = self.pitch_list[token]
+                row.slot += 1
+            elif token == self.frame_end:
+                row.previous, row.current = row.current, [-1] * 4
+                row.slot, row.fermata = 0, False
+                row.frames += 1
+            elif token == self.fermata:
+                row.fermata = True

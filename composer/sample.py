@@ -31,21 +31,15 @@ from dataclasses import dataclass, field
 
 import torch
 
-from composer.conditioning import BAR_FRAMES, LENGTH_FEATURES, METRE_CONDITION, step_condition
-from composer.decoding import DEFAULT_DECODING, Decoding, draw
-from composer.encoding import (
-    DATA_DIR,
-    END,
-    FRAME_END,
-    START,
-    EncodingError,
-    parse_note_token,
-    tokens_to_chorale,
-)
+from composer.conditioning import BAR_FRAMES, LENGTH_FEATURES, METRE_CONDITION, StepConditions
+from composer.decoding import DEFAULT_DECODING, Decoding
+from composer.encoding import DATA_DIR, END, EncodingError, tokens_to_chorale
 from composer.grammar import FrameGrammar
 from composer.harmonization.reader import Harmonizer
 from composer.metre import draw_phases
 from composer.model import ChoraleLSTM
+from composer.sampling_loop import SamplingLoop
+from composer.stepping import Stepper, native_lstm_kernels
 from composer.vocabulary import Vocabulary
 
 MIN_FRAMES = 100
@@ -137,59 +131,30 @@ def sample_tokens(
         )
     device = next(model.parameters()).device
     model.eval()
-    generator = torch.Generator(device=device).manual_seed(seed)
-    start, end, frame_end = vocabulary.id(START), vocabulary.id(END), vocabulary.id(FRAME_END)
-    # Enough tokens for max_frames + 1 frames of (.) S A T B |||, then the stream is cut.
-    max_tokens = (max_frames + 1) * 6 + 1
-    current = torch.full((n, 1), start, dtype=torch.long, device=device)  # [n, 1]
-    hidden = None
-    generated = [current]
-    done = torch.zeros(n, dtype=torch.bool, device=device)
-    frames = torch.zeros(n, dtype=torch.long, device=device)
-    rules = FrameGrammar(vocabulary, device, decoding.voice_leading) if grammar else None
-    tied = _tied_tokens(vocabulary, device)  # [V]
-    state = rules.start(n) if rules else None
-    targets = bar_phases = None
+    conditions = None
     if is_length_aware(model) or is_metre_aware(model):
         targets = _lengths(n, seed, min_frames, max_frames, lengths).to(device)  # [n]
-    if is_metre_aware(model):
-        bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)  # [n]
-    for _ in range(max_tokens):
-        # The next token belongs to frame `frames` (the |||s so far): its features, [n, 1, 3 or 9].
-        condition = (
-            None if targets is None else step_condition(frames[:, None], targets, bar_phases)
-        )
-        logits, hidden = model(current, hidden, condition)  # [n, 1, V]
-        allowed = rules.allowed(state, min_frames) if rules is not None else None
-        current = draw(
-            logits[:, -1],
-            allowed,
-            temperature=temperature,
-            decoding=decoding,
-            end=end,
-            tied=tied,
-            generator=generator,
-        )
-        if rules is not None:
-            state = rules.advance(state, current[:, 0])
-        generated.append(current)
-        frames += (current[:, 0] == frame_end).long()
-        done |= (current[:, 0] == end) | (frames > max_frames)
-        if bool(done.all()):
-            break
-    ids = torch.cat(generated, dim=1).tolist()  # [n, steps]
+        bar_phases = None
+        if is_metre_aware(model):
+            bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)  # [n]
+        conditions = StepConditions(targets, bar_phases)
+    loop = SamplingLoop(
+        vocabulary,
+        FrameGrammar.shared(vocabulary, device, decoding.voice_leading) if grammar else None,
+        conditions,
+        temperature,
+        decoding,
+        torch.Generator(device=device).manual_seed(seed),
+    )
+    with native_lstm_kernels(device):
+        ids = loop.run(Stepper(model), n, min_frames, max_frames)
+    end = vocabulary.id(END)
     streams = []
     for row in ids:
         if end in row:
             row = row[: row.index(end) + 1]
         streams.append(vocabulary.decode(row))
     return streams
-
-
-def _tied_tokens(vocabulary: Vocabulary, device: torch.device) -> torch.Tensor:
-    """[V] bool: the tokens that hold a voice's note from the frame before."""
-    parsed = [parse_note_token(t) for t in vocabulary.tokens]
-    return torch.tensor([bool(p and p[1]) for p in parsed], device=device)
 
 
 def _lengths(

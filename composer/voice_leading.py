@@ -16,6 +16,8 @@ as between consecutive distinct sonorities (composer.style).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import torch
 
 PERFECT = (0, 7)  # unison/octave and fifth, as semitones modulo the octave
@@ -46,3 +48,31 @@ def parallel_free(
     moves = (pitch[None, :] != own_before[:, None]) & (pitch >= 0)[None, :]  # [R, V]
     broken = risky[:, :, None] & (after == before[:, :, None]) & moves[:, None, :]
     return ~broken.any(dim=1)
+
+
+def risky_pairs(
+    own_before: int, others_before: Sequence[int], others_now: Sequence[int]
+) -> tuple[tuple[int, int], ...]:
+    """One row of :func:`parallel_free` in plain ints, for a sampler that keeps its state in
+    Python: (other voice's pitch now, perfect interval class it made before) for each other voice
+    that a moving candidate could meet in parallel. -1 (rest, not chosen yet) exempts a pair."""
+    if own_before < 0:
+        return ()
+    pairs = []
+    for before, now in zip(others_before, others_now, strict=True):
+        if before >= 0 and now >= 0 and now != before:
+            interval = abs(before - own_before) % 12
+            if interval in PERFECT:
+                pairs.append((now, interval))
+    return tuple(pairs)
+
+
+def breaking(
+    pitch: torch.Tensor, own_before: int, pairs: Sequence[tuple[int, int]]
+) -> torch.Tensor:
+    """[V] bool: candidates (``pitch`` [V], -1 for non-notes) that would break the rule with one
+    of :func:`risky_pairs`' ``pairs``: a moving note at the same interval class from that voice."""
+    broken = torch.zeros_like(pitch, dtype=torch.bool)
+    for now, interval in pairs:
+        broken |= (now - pitch).abs() % 12 == interval
+    return broken & (pitch != own_before) & (pitch >= 0)

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from composer.decoding import Decoding, _nucleus, _tempered
+from composer.decoding import Decoding, _nucleus, _race, _tempered
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
 from composer.vocabulary import load_vocabulary
@@ -54,3 +54,28 @@ def test_defaults_sample_as_before_and_the_options_change_the_pieces():
     assert plain != sample_tokens(model, VOCABULARY, 3, decoding=nucleus, **options)
     held = sample_tokens(model, VOCABULARY, 3, decoding=Decoding(1.0, 0.05), **options)
     assert plain != held
+
+
+def test_the_race_draws_what_multinomial_draws_from_the_same_generator():
+    probs = torch.softmax(torch.randn(5, len(VOCABULARY)) * 3, dim=-1)
+    probs[1, 7:] = 0.0  # rows with impossible tokens, as the grammar makes them
+    probs[1] /= probs[1].sum()
+    ours, torchs = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    for _ in range(200):
+        assert torch.equal(_race(probs, ours), torch.multinomial(probs, 1, generator=torchs))
+    assert torch.equal(ours.get_state(), torchs.get_state())  # the same numbers were used
+
+
+def test_reading_the_one_tied_token_is_summing_the_ties():
+    # Each row allows at most one tied token, as the grammar does; row 2 allows none (its index
+    # names a token whose logit is -inf).
+    torch.manual_seed(1)
+    tied = torch.zeros(8, dtype=torch.bool)
+    tied[[1, 3, 5]] = True
+    logits = torch.randn(3, 8)
+    logits[0, [3, 5]] = logits[1, [1, 5]] = float("-inf")
+    logits[2, [0, 1, 3, 5]] = float("-inf")
+    tie_index = torch.tensor([[1], [3], [0]])
+    summed = _tempered(logits, 0.8, 1.3, tied)
+    read = _tempered(logits, 0.8, 1.3, tied, tie_index)
+    assert torch.equal(read, summed)  # the same numbers, bit for bit

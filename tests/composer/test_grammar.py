@@ -1,13 +1,19 @@
-"""The frame grammar the sampler obeys: even an untrained model writes well-formed chorales."""
+"""The frame grammar the sampler obeys: even an untrained model writes well-formed chorales; the
+masks it keeps per state key are the rule computed afresh."""
 
 from __future__ import annotations
 
+import random
+
+import pytest
 import torch
 
 from composer.encoding import parse_note_token, split_frames
+from composer.grammar import FrameGrammar, RowState
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
 from composer.vocabulary import load_vocabulary
+from composer.voice_leading import parallel_free
 
 VOCABULARY = load_vocabulary()
 
@@ -45,3 +51,62 @@ def test_without_the_grammar_the_same_model_breaks_frames():
         except ValueError:
             broken += 1
     assert broken > 0
+
+
+def reference_allowed(grammar: FrameGrammar, row: RowState, min_frames: int) -> torch.Tensor:
+    """[V]: the grammar's rule as the batched sampler computed it before issue 22, per row."""
+    slot = torch.tensor([row.slot])
+    previous, current = torch.tensor([row.previous]), torch.tensor([row.current])
+    at_frame_start, frame_full = (slot == 0)[:, None], (slot == 4)[:, None]
+    held = previous.gather(1, slot.clamp(max=3)[:, None])  # [1, 1]
+    tie_ok = ~grammar.tied[None, :] | (grammar.pitch[None, :] == held)
+    voice_ok = grammar.voice[None, :] & ~frame_full & tie_ok
+    if grammar.voice_leading:
+        voice_ok &= parallel_free(grammar.pitch, held[:, 0], previous, current)
+    opening = at_frame_start & ~torch.tensor([[row.fermata]])
+    end_ok = grammar.is_end[None, :] & opening & (row.frames >= min_frames)
+    fermata_ok = grammar.is_fermata[None, :] & opening
+    frame_end_ok = grammar.is_frame_end[None, :] & frame_full
+    return ((voice_ok | end_ok | fermata_ok | frame_end_ok) & ~grammar.never[None, :])[0]
+
+
+def random_rows(rng: random.Random, count: int) -> list[RowState]:
+    """Rows in states a stream can reach, with pitches close enough to make many perfect
+    intervals (and rests) so that the voice-leading pairs come up often."""
+    pitches = [-1, 48, 55, 60, 62, 67, 69, 72, 74, 79]
+    rows = []
+    for _ in range(count):
+        slot = rng.randint(0, 4)
+        current = [rng.choice(pitches) if v < slot else -1 for v in range(4)]
+        previous = [rng.choice(pitches) for _ in range(4)]
+        rows.append(RowState(slot, rng.random() < 0.3, rng.randint(0, 6), previous, current))
+    return rows
+
+
+@pytest.mark.parametrize("voice_leading", [True, False])
+def test_the_kept_masks_are_the_rule_computed_afresh(voice_leading):
+    grammar = FrameGrammar(VOCABULARY, torch.device("cpu"), voice_leading)
+    rows = random_rows(random.Random(0), 400)
+    masks = grammar.masks(rows, min_frames=3)  # one batch of 400 rows
+    for index, row in enumerate(rows):
+        allowed = reference_allowed(grammar, row, 3)
+        assert torch.equal(~masks.forbidden[index], allowed), row
+        # A row's tie index names its one allowed tied token, or a token never allowed.
+        tie = int(masks.tie_index[index]) if masks.tie_index is not None else grammar.pad
+        assert allowed[tie] == bool((allowed & grammar.tied).any())
+        assert int((allowed & grammar.tied).sum()) <= 1
+    assert masks.end_possible == any(
+        bool(reference_allowed(grammar, r, 3)[grammar.end]) for r in rows
+    )
+    # Alone, a row gets the same mask (the kept one, as a view).
+    alone = grammar.masks(rows[:1], min_frames=3)
+    assert torch.equal(alone.forbidden[0], masks.forbidden[0])
+
+
+def test_rows_advance_through_a_frame():
+    grammar = FrameGrammar(VOCABULARY, torch.device("cpu"))
+    (row,) = grammar.start(1)
+    tokens = ["(.)", "(72, False)", "(67, False)", "REST", "(48, False)", "|||", "(72, True)"]
+    for token in tokens:
+        grammar.advance([row], [VOCABULARY.id(token)])
+    assert row == RowState(1, False, 1, [72, 67, -1, 48], [72, -1, -1, -1])
