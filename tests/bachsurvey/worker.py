@@ -57,7 +57,7 @@ class Worker:
     def start(self, timeout: float = 90) -> None:
         self.starts += 1
         command = [
-            CELERY, "-A", "bachsurvey", "worker", "-Q", "gpu,celery", "--concurrency", "1",
+            CELERY, "-A", "bachsurvey", "worker", "-Q", "gpu,render,celery", "--concurrency", "1",
             "--pool", "solo", "--without-mingle", "--without-gossip", "--without-heartbeat",
             "--loglevel", "info", "--hostname", f"test{self.starts}-{os.getpid()}@%h",
         ]  # fmt: skip
