@@ -47,7 +47,7 @@ class Piece:
 
     def to_json(self) -> dict[str, Any]:
         """The piece as JSON-safe data (what a render task's message carries)."""
-        return asdict(self)
+        return {**asdict(self), "real_window": list(self.real_window), "window": list(self.window)}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Piece:
