@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError
+from django.test import Client
 
 from bachsurvey import celery_app
 from bachsurvey.generation import batches, fanout, jobs, pieces, tasks, validity
@@ -77,7 +78,7 @@ def assert_one_of_each(batch: Batch) -> None:
 
 @pytest.mark.slow
 def test_two_workers_render_a_batch_between_them(
-    worker: Worker, render_worker: Worker, checkpoint_path: Path
+    worker: Worker, render_worker: Worker, checkpoint_path: Path, admin_client: Client
 ) -> None:
     before = {task_id for task_id, _ in reports("render_piece", worker, render_worker)}
     result = generate("--mode", "free", "--count", "6", "--seed", "21", frames=FREE_FRAMES)
@@ -97,6 +98,8 @@ def test_two_workers_render_a_batch_between_them(
     by_worker = Counter(report["worker"] for _, report in stored)
     assert len(by_worker) == 2 and any(name.startswith("render") for name in by_worker)
     assert batch.fanout["workers"] == dict(by_worker)
+    page = admin_client.get(f"/admin/bachsurvey/batch/{batch.pk}/change/").content.decode()
+    assert all(f"{name}: {pieces}" in page for name, pieces in by_worker.items())
     assert "running" in [result for _, result in reports("generate_batch", worker)]  # pieces out
     assert not reports("generate_batch", render_worker)
 
