@@ -30,7 +30,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bachsurvey.generation import fanout, music, pieces, validity
+from bachsurvey.generation import fanout, music, pieces, validity, warm
 from bachsurvey.models import Batch, Chorale, Question
 
 if TYPE_CHECKING:  # composer.sample loads torch: only when a batch runs
@@ -51,11 +51,11 @@ def run_batch(batch_id: int, fan_out: fanout.FanOut = fanout.run_here) -> Batch 
         return batch  # nothing to do, or it gave up (GENERATION_MAX_ATTEMPTS)
     plan = None
     try:
-        loaded = music.load_model(
+        loaded = warm.model(
             batch.checkpoint, settings.GENERATION_DEVICE, settings.GENERATION_TORCH_THREADS
         )
         Batch.objects.filter(pk=batch.pk).update(device=loaded.device)
-        tokens, split = music.corpus()
+        tokens, split = warm.corpus()
         if batch.mode == Batch.Mode.FREE:
             planned = _free(batch, loaded, tokens)
         else:
@@ -163,7 +163,7 @@ def _free(
     its own fermatas and faced with a Bach window of exactly that length, of the same mode, that
     no question holds (composer.pairing). A piece that no window could face, or none that is
     still free, is rejected and counted, and the pass's next valid piece takes its place."""
-    windows = music.bach_windows(tokens)
+    windows = warm.bach_windows()
     held = validity.held_excerpts()
     normalised: dict[tuple[str, ...], music.Normalised] = {}
 

@@ -3,7 +3,7 @@ one-worker batch on an earlier revision's code, for the per-piece time against i
 
     .venv/bin/python benchmarks/throughput_cases/batch.py [--count 16] [--before REV]
         [--database-url postgres://postgres@127.0.0.1:5432/bachsurvey_throughput]
-        [--broker redis://127.0.0.1:6379/3]
+        [--broker redis://127.0.0.1:6379/3] [--logs DIR]
 
 Each run starts from a fresh database (dropped, created, migrated by the code under test) and an
 emptied Redis database (the broker, and the result backend the batch's chord needs), starts a
@@ -11,8 +11,10 @@ Celery worker on every queue (`--concurrency` 1, then 2: prefork processes, torc
 each), queues `generate_batch --mode free --count N --seed S` and waits until the batch ends. A
 run's time is the batch row's ``finished_at - created_at`` (PostgreSQL's clock): sampling, which
 happens once (a single device batch: N ≤ GENERATION_DEVICE_BATCH), the fan-out, rendering and
-storing each piece, and the judge; the worker's start is not counted. The same seed in a fresh
-database draws the same pieces each run.
+storing each piece, and the judge. Neither the worker's start nor its warm-up is counted: a
+batch of two pieces per process runs first, untimed, so that each process has loaded what
+rendering needs, as a worker that has served a batch before has. The same seeds in a fresh
+database draw the same pieces each run.
 
 ``--before REV`` checks REV out in a temporary git worktree (the virtual environment and the
 prepared corpus linked in), and runs the one-worker batch on that code and a database migrated
@@ -47,6 +49,9 @@ CELERY = str(REPO / ".venv" / "bin" / "celery")
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/bachsurvey_throughput"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/3"
 ENDED = ("done", "failed", "cancelled")
+# Pieces per worker process in the untimed batch first: each process then has imported and
+# initialised what rendering needs (music21, the SVG engine), as a long-running worker's have.
+WARM_UP_PIECES = 2
 
 
 class Bench:
@@ -137,9 +142,12 @@ class Bench:
             ).fetchone()
 
     def run(self, concurrency: int, count: int, seed: int, temperature: float) -> dict:
+        """A fresh database and worker; a warm-up batch, then the timed one."""
         self.fresh()
         with self.worker(concurrency, f"{self.code.name}-{concurrency}"):
-            return self.batch(count, seed, temperature)
+            self.batch(WARM_UP_PIECES * concurrency, seed + 1, temperature)
+            load = os.getloadavg()[0]  # others' work on the machine shows here
+            return {**self.batch(count, seed, temperature), "load": load}
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str, poll: float = 0.5) -> None:
@@ -176,12 +184,16 @@ def measure(
     before: str | None = None,
     database_url: str = DEFAULT_DATABASE,
     broker: str = DEFAULT_BROKER,
+    logs: Path | None = None,
 ) -> dict[str, object]:
     """Seconds of a ``count``-piece free batch with one worker process and with two, their ratio
     (``workers_2_over_1``), one worker's seconds a piece, and with ``before`` (a git revision)
-    that revision's one-worker seconds a piece and the ratio (``per_piece_vs_before``)."""
-    with tempfile.TemporaryDirectory(prefix="throughput-batch-") as logs:
-        here = Bench(REPO, database_url, broker, Path(logs))
+    that revision's one-worker seconds a piece and the ratio (``per_piece_vs_before``). The
+    workers' logs go to ``logs`` (kept), else to a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="throughput-batch-") as temporary:
+        logs = Path(logs or temporary)
+        logs.mkdir(parents=True, exist_ok=True)
+        here = Bench(REPO, database_url, broker, logs)
         one = here.run(1, count, seed, temperature)
         two = here.run(2, count, seed, temperature)
         figures: dict[str, object] = {
@@ -191,13 +203,15 @@ def measure(
             "seconds_2": round(two["seconds"], 2),
             "workers_2_over_1": round(two["seconds"] / one["seconds"], 3),
             "per_piece_1_s": round(one["per_piece_s"], 3),
+            "load_1min_at_start": [one["load"], two["load"]],
         }
         if before is not None:
             with worktree_at(before) as code:
-                old = Bench(code, database_url, broker, Path(logs)).run(1, count, seed, temperature)
+                old = Bench(code, database_url, broker, logs).run(1, count, seed, temperature)
             figures["before"] = before
             figures["per_piece_before_s"] = round(old["per_piece_s"], 3)
             figures["per_piece_vs_before"] = round(one["per_piece_s"] / old["per_piece_s"], 3)
+            figures["load_1min_at_start"].append(old["load"])  # type: ignore[attr-defined]
         here.drop()  # leave no bench database or message behind
     return figures
 
@@ -210,10 +224,12 @@ def main() -> None:
     parser.add_argument("--before", metavar="REV", help="also the one-worker batch on REV's code")
     parser.add_argument("--database-url", default=DEFAULT_DATABASE, help="dropped and created")
     parser.add_argument("--broker", default=DEFAULT_BROKER, help="a Redis database, emptied")
+    parser.add_argument("--logs", type=Path, help="keep the workers' logs in this folder")
     args = parser.parse_args()
     figures = measure(
-        args.count, args.seed, args.temperature, args.before, args.database_url, args.broker
-    )
+        args.count, args.seed, args.temperature, args.before, args.database_url, args.broker,
+        args.logs,
+    )  # fmt: skip
     print(json.dumps(figures))
 
 
