@@ -40,9 +40,9 @@ import psycopg
 import redis
 
 REPO = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(REPO / "benchmarks"))
+sys.path.insert(0, str(REPO))
 
-from export_stream import admin_connection  # noqa: E402
+from benchmarks.export_stream import admin_connection  # noqa: E402
 
 PYTHON = str(REPO / ".venv" / "bin" / "python")
 CELERY = str(REPO / ".venv" / "bin" / "celery")
