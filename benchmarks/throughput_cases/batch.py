@@ -146,7 +146,7 @@ class Bench:
         self.fresh()
         with self.worker(concurrency, f"{self.code.name}-{concurrency}"):
             self.batch(WARM_UP_PIECES * concurrency, seed + 1, temperature)
-            load = os.getloadavg()[0]  # others' work on the machine shows here
+            load = round(os.getloadavg()[0], 2)  # others' work on the machine shows here
             return {**self.batch(count, seed, temperature), "load": load}
 
 
