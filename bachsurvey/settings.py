@@ -139,13 +139,27 @@ if CELERY_BROKER_URL is None:
     CELERY_TASK_EAGER_PROPAGATES = True  # an in-process task failure should raise, not vanish
 elif "://" not in CELERY_BROKER_URL:
     raise ImproperlyConfigured(f"CELERY_BROKER_URL must be a URL, got {CELERY_BROKER_URL!r}")
+else:
+    # A batch's pieces are a chord (render tasks, then the one that finishes the batch), and
+    # chords need a result backend: the broker's Redis unless another is named.
+    CELERY_RESULT_BACKEND = env_str("CELERY_RESULT_BACKEND")
+    if CELERY_RESULT_BACKEND is None and CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+        CELERY_RESULT_BACKEND = CELERY_BROKER_URL
+    elif CELERY_RESULT_BACKEND is None:
+        raise ImproperlyConfigured(
+            "CELERY_RESULT_BACKEND must be set when CELERY_BROKER_URL is not Redis "
+            "(a generation batch's chord needs a result backend)"
+        )
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# Heavy work goes to the `gpu` queue: a worker started with `-Q gpu --concurrency 1` on a machine
-# with a GPU picks it up (any machine can; it then runs on the CPU).
+# Model work goes to the `gpu` queue: a worker started with `-Q gpu --concurrency 1` on a
+# machine with a GPU picks it up (any machine can; it then runs on the CPU). A batch's pieces are
+# rendered and stored on the `render` queue, by as many CPU workers as consume it.
 CELERY_TASK_ROUTES = {
     "bachsurvey.tasks.generate_batch": {"queue": "gpu"},
     "bachsurvey.tasks.run_grid_configuration": {"queue": "gpu"},
     "bachsurvey.tasks.harmonize_melody": {"queue": "gpu"},
+    "bachsurvey.tasks.render_piece": {"queue": "render"},
+    "bachsurvey.tasks.finish_batch": {"queue": "render"},
 }
 # A task is acknowledged when it ends, not when it starts: a worker that dies mid-batch leaves
 # its message unacknowledged, and the broker hands it out again (tasks are safe to run twice).

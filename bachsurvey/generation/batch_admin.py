@@ -38,7 +38,7 @@ BATCH_PARAMETERS = [
     "random_key",
 ]
 BATCH_PROGRESS = ["state", "progress_bar", "done", "rejected", "stage", "error", "attempts",
-                  "device"]  # fmt: skip
+                  "device", "rendered_by"]  # fmt: skip
 POLL_MS = 2000
 
 
@@ -177,6 +177,12 @@ class BatchAdmin(admin.ModelAdmin):
             batch.done, max(batch.count, 1), url, ended, POLL_MS,
             batch.done, batch.count, batch.done, batch.count,
         )  # fmt: skip
+
+    @admin.display(description="rendered by")
+    def rendered_by(self, batch: Batch) -> str:
+        """The workers that stored the last fan-out's pieces (once it finished), and how many."""
+        workers = batch.fanout.get("workers") or {}
+        return ", ".join(f"{name}: {pieces}" for name, pieces in workers.items()) or "—"
 
     @admin.display(description="error")
     def short_error(self, batch: Batch) -> str:

@@ -3,10 +3,12 @@
 Batches are created and queued by bachsurvey.generation.jobs, and their questions reviewed in
 bachsurvey.generation.review.
 
-A run is resumable by construction: it skips the indices already stored and stores each new one
-in its own transaction (bachsurvey.generation.pieces), so a retried task, a message the broker
-hands out again after a worker died, or two workers on one batch all end with exactly ``count``
-pieces.
+A run samples and pairs what is missing, then hands each piece to a task of its own that renders
+and stores it, and the batch is finished once they all have (bachsurvey.generation.fanout); in
+one process, without a broker, the same happens in order. A run is resumable by construction:
+it skips the indices already stored and each piece is stored in its own transaction
+(bachsurvey.generation.pieces), so a retried task, a message the broker hands out again after a
+worker died, or two workers on one batch all end with exactly ``count`` pieces.
 
 Free pieces are sampled in passes of ``device_batch`` indices; pass k is seeded by (seed, k) and
 draws the same pieces every time, so a rerun fills the missing indices of a pass with the pieces
@@ -28,61 +30,66 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bachsurvey.generation import batch_judge, music, pieces, validity
+from bachsurvey.generation import fanout, music, pieces, validity, warm
 from bachsurvey.models import Batch, Chorale, Question
 
 if TYPE_CHECKING:  # composer.sample loads torch: only when a batch runs
     from composer.sample import Draws
 
 logger = logging.getLogger(__name__)
-MAX_ERROR_CHARS = 4000
 
 
 # --- running (the task's body) -------------------------------------------------------------------
 
 
-def run_batch(batch_id: int) -> Batch | None:
-    """Make what is missing of a batch; None when there is nothing to do (gone, or ended)."""
+def run_batch(batch_id: int, fan_out: fanout.FanOut = fanout.run_here) -> Batch | None:
+    """Sample and pair what is missing of a batch and hand the pieces to ``fan_out`` (by
+    default: render and store them here, in order, and finish the batch); None when there is
+    nothing to do (gone, ended, or its pieces are out already)."""
     batch = _start(batch_id)
     if batch is None or batch.status != Batch.Status.RUNNING:
         return batch  # nothing to do, or it gave up (GENERATION_MAX_ATTEMPTS)
+    plan = None
     try:
-        loaded = music.load_model(
+        loaded = warm.model(
             batch.checkpoint, settings.GENERATION_DEVICE, settings.GENERATION_TORCH_THREADS
         )
         Batch.objects.filter(pk=batch.pk).update(device=loaded.device)
-        tokens, split = music.corpus()
+        tokens, split = warm.corpus()
         if batch.mode == Batch.Mode.FREE:
-            _free(batch, loaded, tokens)
+            planned = _free(batch, loaded, tokens)
         else:
-            _harmonize(batch, loaded, tokens, split["validation"])
-        stored = _stored(batch)
-        if len(stored) != batch.count:
-            raise music.GenerationError(f"{len(stored)} of {batch.count} pieces stored")
-        _progress(batch, "judging its pairs")
+            planned = _harmonize(batch, loaded, tokens, split["validation"])
+        plan = fanout.open_plan(batch, loaded.label, planned)
+        fan_out(plan)
     except pieces.BatchStopped as stopped:
         logger.info("batch %s: %s", batch.pk, stopped)
-        return _stopped(batch)
+        return fanout.stopped(batch)
     except Exception as error:
         logger.exception("batch %s failed", batch.pk)
-        return _finish(batch, Batch.Status.FAILED, f"{type(error).__name__}: {error}")
-    batch_judge.store(batch)  # before it is done: a done batch has its verdict (never raises)
-    return _finish(batch, Batch.Status.DONE)
+        error_line = f"{type(error).__name__}: {error}"
+        return fanout.end(batch, Batch.Status.FAILED, error_line, plan and plan.id)
+    batch.refresh_from_db()
+    return batch
 
 
 def _start(batch_id: int) -> Batch | None:
-    """Count the attempt and mark the batch running; None when it has ended (or is gone). A
+    """Count the attempt and mark the batch running; None when it has ended (or is gone), or
+    when its pieces were handed out already (this message came again after it sent them). A
     batch started GENERATION_MAX_ATTEMPTS times since it was queued fails here instead."""
     with transaction.atomic():
         batch = Batch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None or not batch.is_generated or batch.status not in Batch.UNFINISHED:
             logger.info("batch %s: nothing to do (%s)", batch_id, batch and batch.status)
             return None
+        if batch.status == Batch.Status.RUNNING and batch.fanout.get("id"):
+            logger.info("batch %s: its pieces are out already; they finish it", batch_id)
+            return None
         if batch.status == Batch.Status.RUNNING:  # the attempt before never came back
             batch.error = (
                 f"attempt {batch.attempts} ended without a word, its worker lost "
                 f"(killed, out of memory, crashed) while {batch.stage or 'starting'}"
-            )[:MAX_ERROR_CHARS]
+            )[: fanout.MAX_ERROR_CHARS]
         if batch.attempts >= settings.GENERATION_MAX_ATTEMPTS:
             logger.error("batch %s: gave up after %s attempts", batch_id, batch.attempts)
             batch.status, batch.stage = Batch.Status.FAILED, "stopped"
@@ -91,6 +98,7 @@ def _start(batch_id: int) -> Batch | None:
             batch.save()
             return batch
         batch.status, batch.stage = Batch.Status.RUNNING, "loading the model"
+        batch.fanout = {}  # until this attempt sends its own pieces, no piece task may store
         batch.attempts += 1
         batch.started_at = batch.started_at or timezone.now()
         batch.progressed_at = timezone.now()
@@ -100,44 +108,12 @@ def _start(batch_id: int) -> Batch | None:
     return batch
 
 
-def _finish(batch: Batch, status: str, error: str = "") -> Batch:
-    """End a running batch; one cancelled meanwhile stays cancelled."""
-    done = len(_stored(batch))
-    Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING).update(
-        status=status,
-        error=error[:MAX_ERROR_CHARS],
-        done=done,
-        stage="" if status == Batch.Status.DONE else "stopped",
-        finished_at=timezone.now(),
-    )
-    batch.refresh_from_db()
-    return batch
-
-
-def _stopped(batch: Batch) -> Batch:
-    """The batch was cancelled (or ended by another run) while this one worked: count what is
-    stored, change nothing else."""
-    Batch.objects.filter(pk=batch.pk).update(done=len(_stored(batch)))
-    batch.refresh_from_db()
-    return batch
-
-
-def _stored(batch: Batch) -> set[int]:
-    return set(Chorale.objects.filter(batch=batch).values_list("index", flat=True))
-
-
 def _progress(batch: Batch, stage: str) -> None:
     """Show the stage; stop (pieces.BatchStopped) once the batch is no longer running, so a
-    cancelled batch's task stops between pieces, before sampling or rendering more."""
+    cancelled batch's task stops before sampling or harmonizing more."""
     running = Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING)
-    if not running.update(done=len(_stored(batch)), stage=stage[:120]):
+    if not running.update(done=len(fanout.stored(batch)), stage=stage[:120]):
         raise pieces.BatchStopped(f"stopped before {stage}: the batch is no longer running")
-
-
-def _store(batch: Batch, piece: pieces.Piece, loaded: music.LoadedModel) -> None:
-    _progress(batch, f"rendering piece {piece.index + 1} of {batch.count}")
-    pieces.store_piece(batch, piece, loaded.label)
-    _progress(batch, f"stored piece {piece.index + 1} of {batch.count}")
 
 
 class _PassPieces:
@@ -180,12 +156,14 @@ class _PassPieces:
         _record_pass(self.batch, self.number, self.draws)
 
 
-def _free(batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]]) -> None:
-    """Sample in passes; move each piece to C major / A minor, cut it after one of its own
-    fermatas and face it with a Bach window of exactly that length, of the same mode, that no
-    question holds (composer.pairing). A piece that no window could face, or none that is still
-    free, is rejected and counted, and the pass's next valid piece takes its place."""
-    windows = music.bach_windows(tokens)
+def _free(
+    batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]]
+) -> list[pieces.Piece]:
+    """The missing pieces, sampled in passes; each moved to C major / A minor, cut after one of
+    its own fermatas and faced with a Bach window of exactly that length, of the same mode, that
+    no question holds (composer.pairing). A piece that no window could face, or none that is
+    still free, is rejected and counted, and the pass's next valid piece takes its place."""
+    windows = warm.bach_windows()
     held = validity.held_excerpts()
     normalised: dict[tuple[str, ...], music.Normalised] = {}
 
@@ -198,17 +176,17 @@ def _free(batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]])
 
     width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
     passes = range(0, batch.count, width)
+    stored = fanout.stored(batch)
+    # A piece an earlier run stored is not stored again under another index.
+    taken = {tuple(t) for t in Chorale.objects.filter(batch=batch).values_list("tokens", flat=True)}
+    planned = []
     for number, start in enumerate(passes):
         indices = range(start, min(start + width, batch.count))
-        missing = [i for i in indices if i not in _stored(batch)]
+        missing = [i for i in indices if i not in stored]
         if not missing:
             continue
         _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
         drawn = _PassPieces(batch, loaded, number, len(indices), vet)
-        # A piece an earlier run stored is not stored again under another index.
-        taken = {
-            tuple(t) for t in Chorale.objects.filter(batch=batch).values_list("tokens", flat=True)
-        }
         for index in missing:
             piece, pair = _next_pair(drawn, normalised, taken, windows, held, batch, index)
             window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
@@ -218,8 +196,8 @@ def _free(batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]])
             note = (
                 f"pass {number} (device batch {width}); moved {piece.shift:+d} semitones to {key}"
             )
-            piece_row = _piece(batch, index, tokens, window, piece.tokens, pair.frames, note)
-            _store(batch, piece_row, loaded)
+            planned.append(_piece(batch, index, tokens, window, piece.tokens, pair.frames, note))
+    return planned
 
 
 def _next_pair(
@@ -286,9 +264,10 @@ def _harmonize(
     loaded: music.LoadedModel,
     tokens: dict[str, list[str]],
     validation: list[str],
-) -> None:
-    """Re-harmonize windows of held-out chorales that no question holds, one chorale after
-    another (composer.pairing.harmonization_windows); both sides are the same window."""
+) -> list[pieces.Piece]:
+    """The missing pieces: windows of held-out chorales that no question holds, one chorale
+    after another (composer.pairing.harmonization_windows), re-harmonized; both sides of a
+    piece are the same window."""
     held = validity.held_excerpts()
     candidates = []
     for window in music.harmonization_windows(tokens, validation, batch.frames, batch.seed):
@@ -296,7 +275,7 @@ def _harmonize(
         if validity.is_unused(excerpt, held):
             candidates.append(excerpt)
             held.append(excerpt)  # windows of one chorale may overlap each other
-    stored = _stored(batch)
+    stored = fanout.stored(batch)
     missing = [i for i in range(batch.count) if i not in stored]
     if len(candidates) < len(missing):
         raise music.GenerationError(
@@ -304,6 +283,7 @@ def _harmonize(
             f"chorales are not held by other questions: ask for at most {len(candidates)}, "
             "or reject unused drafts to free theirs"
         )
+    planned = []
     for index, excerpt in zip(missing, candidates, strict=False):
         _progress(batch, f"harmonizing piece {index + 1} of {batch.count}")
         cut = music.window_tokens(tokens[excerpt.source], excerpt.start, excerpt.end)
@@ -311,7 +291,8 @@ def _harmonize(
             loaded, cut, batch.voices, batch.method, batch.beam_width
         )
         frames = music.frames_of(generated)
-        _store(batch, _piece(batch, index, tokens, excerpt, generated, frames, note), loaded)
+        planned.append(_piece(batch, index, tokens, excerpt, generated, frames, note))
+    return planned
 
 
 # --- reporting -----------------------------------------------------------------------------------

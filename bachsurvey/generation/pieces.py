@@ -15,8 +15,9 @@ times nor row ids follow the sides.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -43,6 +44,16 @@ class Piece:
     @property
     def frames(self) -> int:
         return self.window[1] - self.window[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """The piece as JSON-safe data (what a render task's message carries)."""
+        return {**asdict(self), "real_window": list(self.real_window), "window": list(self.window)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Piece:
+        """The inverse of :meth:`to_json` (JSON has no tuples: the windows come back as lists)."""
+        windows = {name: tuple(data[name]) for name in ("real_window", "window")}
+        return cls(**{**data, **windows})
 
 
 def media_dirs() -> tuple[Path, Path]:
@@ -109,14 +120,27 @@ class BatchStopped(Exception):
     """The batch is no longer running (cancelled, or ended by another run): store nothing more."""
 
 
-def _lock_running(batch: Batch) -> None:
-    """Lock the batch's row for this piece's transaction and mark the progress, or refuse when
-    it no longer runs. Cancelling takes the same lock (jobs.cancel_batch): once a cancel has
-    committed, no piece of the batch is stored after it."""
-    locked = Batch.objects.select_for_update().filter(pk=batch.pk, status=Batch.Status.RUNNING)
+def _lock_running(batch: Batch, fanout_id: str) -> None:
+    """Lock the batch's row for this piece's transaction, or refuse when it no longer runs or
+    another attempt has taken it over (its fan-out is not ``fanout_id``). Cancelling takes the
+    same lock (jobs.cancel_batch): once a cancel has committed, no piece of the batch is stored
+    after it."""
+    locked = Batch.objects.select_for_update().filter(
+        pk=batch.pk, status=Batch.Status.RUNNING, fanout__id=fanout_id
+    )
     if not list(locked.values_list("pk", flat=True)):  # list(): the query runs, FOR UPDATE
-        raise BatchStopped(f"batch {batch.pk} is no longer running: the piece is not stored")
-    locked.update(progressed_at=timezone.now())
+        raise BatchStopped(
+            f"batch {batch.pk} is no longer running, or another attempt took it over: "
+            "the piece is not stored"
+        )
+
+
+def _count_stored(batch: Batch) -> None:
+    """Progress, counted under the batch's lock (pieces stored by two workers count in turn)."""
+    done = Chorale.objects.filter(batch=batch).count()
+    Batch.objects.filter(pk=batch.pk).update(
+        done=done, stage=f"rendering: {done} of {batch.count} stored", progressed_at=timezone.now()
+    )
 
 
 def is_stored(batch: Batch, index: int) -> bool:
@@ -146,8 +170,10 @@ def _generated_chorale(batch: Batch, piece: Piece, checkpoint_label: str, report
     )
 
 
-def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
-    """Render ``piece`` and store it with its question; False if the index was stored already."""
+def store_piece(batch: Batch, piece: Piece, checkpoint_label: str, fanout_id: str) -> bool:
+    """Render ``piece`` and store it with its question, unless the batch has stopped or another
+    attempt than fan-out ``fanout_id`` runs it (BatchStopped); False if the index was stored
+    already."""
     if is_stored(batch, piece.index):
         return False
     # Render and store the two sides in an order that never tells Bach apart: Bach first for
@@ -166,7 +192,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
             rendered[side] = render(*sources[side], piece.shift)
         report = music.style(piece.tokens)
         with transaction.atomic():
-            _lock_running(batch)
+            _lock_running(batch, fanout_id)
             owners = {
                 "real": real_chorale(piece.source, piece.real_tokens),
                 "generated": _generated_chorale(batch, piece, checkpoint_label, report),
@@ -178,6 +204,7 @@ def store_piece(batch: Batch, piece: Piece, checkpoint_label: str) -> bool:
             content.add_question(
                 category=batch.voices, clip_real=clips["real"], clip_generated=clips["generated"]
             )
+            _count_stored(batch)
     except IntegrityError:
         discard(list(rendered.values()))
         if is_stored(batch, piece.index):  # another run won the race for this index

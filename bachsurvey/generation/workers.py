@@ -1,5 +1,6 @@
 """Who works the queues: the Celery workers that answer, the queues each consumes (is anyone on
-`gpu`?), and the messages waiting in each queue, for the batch admin.
+`gpu`, where batches are sampled, and on `render`, where their pieces are rendered?), and the
+messages waiting in each queue, for the batch admin.
 
 Asked of the broker with short timeouts, so a dead broker costs the page about two seconds, not
 a hang: one connection attempt, then one broadcast whose replies are collected for
@@ -19,6 +20,7 @@ from django.conf import settings
 CONNECT_TIMEOUT_S = 1.0
 INSPECT_TIMEOUT_S = 1.0
 NO_BROKER = "no broker configured: tasks run in-process"
+BATCH_QUEUES = ("gpu", "render")  # a batch is sampled on the first, its pieces rendered on the next
 
 
 @dataclass(frozen=True)
@@ -38,14 +40,18 @@ class QueueStatus:
         return [(queue, count, self.consumers(queue)) for queue, count in self.waiting.items()]
 
     def summary(self) -> str:
-        """One line: the state of the gpu queue, where batches go."""
+        """One line: the state of the queues a batch goes through (gpu, then render)."""
         if not self.broker:
             return NO_BROKER
         if self.error:
             return f"the broker does not answer: {self.error}"
-        gpu = self.consumers("gpu")
-        who = f"{len(gpu)} worker(s) consume the gpu queue" if gpu else "NO worker consumes gpu"
-        return f"{who}; {self.waiting.get('gpu', 0)} message(s) waiting there"
+        return "; ".join(self._line(queue) for queue in BATCH_QUEUES)
+
+    def _line(self, queue: str) -> str:
+        found = self.consumers(queue)
+        who = f"{len(found)} worker(s) consume the {queue} queue" if found else ""
+        waiting = self.waiting.get(queue, 0)
+        return f"{who or f'NO worker consumes {queue}'}; {waiting} message(s) waiting there"
 
 
 def configured_queues() -> list[str]:

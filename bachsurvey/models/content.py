@@ -113,6 +113,12 @@ class Batch(models.Model):
         null=True, blank=True, help_text="pieces sampled per pass, fixed at the first run"
     )
     chunks = models.JSONField(default=dict, blank=True, help_text="per pass: drawn, rejected")
+    # The pieces handed to render tasks by the current attempt (bachsurvey.generation.fanout):
+    # {"id", "pieces", "starts": {index: times its task started}, "workers": {name: pieces}}.
+    # Only tasks that carry its id may store a piece or finish the batch.
+    fanout = models.JSONField(
+        default=dict, blank=True, help_text="the render tasks of the current attempt"
+    )
     # The machine judge on the batch's own pairs (bachsurvey.generation.batch_judge), stored when
     # the batch is done: accuracy, interval, n, right, tells; or accuracy null and a reason.
     judge = models.JSONField(

@@ -74,7 +74,7 @@ class WorkerFault:
         self.starts += 1
         log = (LOG_DIR / f"worker-{self.starts}.log").open("w")
         self.worker = subprocess.Popen(
-            [CELERY, "-A", "bachsurvey", "worker", "-Q", "gpu,celery", "--concurrency", "1",
+            [CELERY, "-A", "bachsurvey", "worker", "-Q", "gpu,render,celery", "--concurrency", "1",
              "--without-mingle", "--without-gossip", "--loglevel", "info",
              "--hostname", f"killbench{self.starts}@%h"],
             cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,

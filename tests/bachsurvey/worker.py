@@ -1,7 +1,8 @@
 """A real Celery worker in a subprocess, on the real Redis and the PostgreSQL test database.
 
-The worker consumes both queues (`gpu` and the default) with one solo process, so SIGKILL kills
-the process that runs the task, as a crashed machine would. Its visibility timeout is a few
+The worker consumes every queue (`gpu`, `render` and the default) with one solo process, so
+SIGKILL kills the process that runs the task, as a crashed machine would; a second one may take
+only the `render` queue, as a CPU machine would. Its visibility timeout is a few
 seconds: a message it held when it died is handed out again that soon, not after an hour.
 """
 
@@ -32,8 +33,10 @@ def worker_database_url() -> str:
 
 
 class Worker:
-    def __init__(self, log_dir: Path, media_root: Path) -> None:
-        self.log_dir = log_dir
+    def __init__(
+        self, log_dir: Path, media_root: Path, queues: str = "gpu,render,celery", name: str = "test"
+    ) -> None:
+        self.log_dir, self.queues, self.name = log_dir, queues, name
         self.env = {
             **os.environ,
             "DJANGO_SETTINGS_MODULE": "bachsurvey.settings",
@@ -57,9 +60,9 @@ class Worker:
     def start(self, timeout: float = 90) -> None:
         self.starts += 1
         command = [
-            CELERY, "-A", "bachsurvey", "worker", "-Q", "gpu,celery", "--concurrency", "1",
+            CELERY, "-A", "bachsurvey", "worker", "-Q", self.queues, "--concurrency", "1",
             "--pool", "solo", "--without-mingle", "--without-gossip", "--without-heartbeat",
-            "--loglevel", "info", "--hostname", f"test{self.starts}-{os.getpid()}@%h",
+            "--loglevel", "info", "--hostname", f"{self.name}{self.starts}-{os.getpid()}@%h",
         ]  # fmt: skip
         with open(self.log, "w") as log:
             self.process = subprocess.Popen(

@@ -123,7 +123,7 @@ def not_done(batch: Batch) -> str:
 def wait(batch: Batch, poll: float, timeout: float | None) -> Batch:
     """Follow the status row with a progress bar until the batch ends (or the timeout passes)."""
     started = time.monotonic()
-    hinted = stale = False
+    said: set[str] = set()
     bar_format = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} [{elapsed}{postfix}]"
     with tqdm(
         total=batch.count, desc=f"batch {batch.pk}", bar_format=bar_format, file=sys.stderr
@@ -135,18 +135,29 @@ def wait(batch: Batch, poll: float, timeout: float | None) -> Batch:
             bar.set_postfix_str(f"{state}, {batch.rejected} rejected; {batch.stage}")
             if batch.status in batch_state.ENDED:
                 return batch
-            if batch_state.is_stale(batch) and not stale:
-                bar.write(f"batch {batch.pk} is stale: no progress for "
-                          f"{batch_state.duration(batch_state.quiet_for(batch))}; "
-                          f"generate_batch --retry {batch.pk} queues it again",
-                          file=sys.stderr)  # fmt: skip
-                stale = True
             waited = time.monotonic() - started
+            for kind, text in hints(batch, waited):
+                if kind not in said:  # each once; stdout holds the one JSON line
+                    bar.write(text, file=sys.stderr)
+                    said.add(kind)
             if timeout is not None and waited > timeout:
                 return batch
-            if batch.status == Batch.Status.PENDING and waited > NO_WORKER_HINT_S and not hinted:
-                bar.write("no worker has taken it yet: is one consuming the gpu queue? "
-                          "(celery -A bachsurvey worker -Q gpu --concurrency 1)",
-                          file=sys.stderr)  # stdout holds the one JSON line  # fmt: skip
-                hinted = True
             time.sleep(poll)
+
+
+def hints(batch: Batch, waited: float) -> list[tuple[str, str]]:
+    """Why an unfinished batch may not be moving, and what to do: (kind, text) each."""
+    found = []
+    if batch_state.is_stale(batch):
+        quiet = batch_state.duration(batch_state.quiet_for(batch))
+        found.append(("stale", f"batch {batch.pk} is stale: no progress for {quiet}; "
+                               f"generate_batch --retry {batch.pk} queues it again"))  # fmt: skip
+    if batch.status == Batch.Status.PENDING and waited > NO_WORKER_HINT_S:
+        found.append(("gpu", "no worker has taken it yet: is one consuming the gpu queue? "
+                             "(celery -A bachsurvey worker -Q gpu --concurrency 1)"))  # fmt: skip
+    pieces_out = batch.status == Batch.Status.RUNNING and batch.fanout.get("id")
+    if pieces_out and batch_state.quiet_for(batch).total_seconds() > NO_WORKER_HINT_S:
+        found.append(("render", "its pieces are queued but none was stored for a while: is a "
+                                "worker consuming the render queue? (celery -A bachsurvey "
+                                "worker -Q render)"))  # fmt: skip
+    return found

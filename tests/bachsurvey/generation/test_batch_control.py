@@ -155,6 +155,16 @@ def test_waiting_on_a_stale_batch_says_so_and_how_to_retry_it(
     assert f"generate_batch --retry {batch.pk} queues it again" in said
 
 
+def test_waiting_on_pieces_that_no_worker_renders_says_so(capsys: pytest.CaptureFixture) -> None:
+    out = batch_of(attempts=1, fanout={"id": "f", "pieces": 4, "starts": {}})
+    generate_batch.wait(quiet(out, 5), poll=0.01, timeout=0)
+    assert "render queue" not in capsys.readouterr().err  # pieces take seconds each
+    generate_batch.wait(quiet(out, 60), poll=0.01, timeout=0)
+    said = " ".join(capsys.readouterr().err.split())
+    assert "its pieces are queued but none was stored for a while" in said
+    assert "is a worker consuming the render queue? (celery -A bachsurvey worker -Q render)" in said
+
+
 def test_the_command_says_why_a_batch_it_followed_is_not_done(settings: Any) -> None:
     settings.GENERATION_STALE_SECONDS = 60
     stuck = quiet(batch_of(), 3600)

@@ -31,18 +31,20 @@ def harmonization(count: int, **fields: Any) -> Batch:
     return batch
 
 
-def task_results(worker: Worker) -> list[str]:
-    """What the worker's generate_batch tasks returned so far (from its log, in order)."""
+def task_results(worker: Worker, task: str = "generate_batch") -> list[str]:
+    """What the worker's ``task`` tasks returned so far (from its log, in order)."""
     return [
         line.rsplit(": ", 1)[-1]
         for line in worker.log.read_text().splitlines()
-        if "bachsurvey.tasks.generate_batch" in line and " succeeded in " in line
+        if f"bachsurvey.tasks.{task}[" in line and " succeeded in " in line
     ]
 
 
-def next_result(worker: Worker, seen: int, timeout: float) -> str:
-    """The return value of the next task to end after the ``seen`` ones the log shows now."""
-    results = wait_until(lambda: task_results(worker)[seen:], timeout, f"a task ({worker.log})")
+def next_result(worker: Worker, seen: int, timeout: float, task: str = "generate_batch") -> str:
+    """The return value of the next ``task`` to end after the ``seen`` ones the log shows now."""
+    results = wait_until(
+        lambda: task_results(worker, task)[seen:], timeout, f"a task ({worker.log})"
+    )
     return results[0]
 
 
@@ -71,13 +73,14 @@ def test_a_task_whose_worker_keeps_dying_gives_up(worker: Worker, checkpoint_pat
 
 @pytest.mark.slow
 def test_a_running_batch_is_cancelled_between_pieces(worker: Worker, checkpoint_path: Path) -> None:
-    before, seen = media_files(), len(task_results(worker))
+    before, seen = media_files(), len(task_results(worker, "finish_batch"))
     batch = harmonization(12)
     wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
     jobs.cancel_batch(batch.pk)
-    # Once the cancel committed, no piece may be stored: count them now, and after the task.
+    # Once the cancel committed, no piece may be stored: count them now, and after the pieces'
+    # tasks have all reported (the batch's finish_batch task ends).
     stored = set(Chorale.objects.filter(batch=batch).values_list("index", flat=True))
-    assert next_result(worker, seen, 120) == "'cancelled'"
+    assert next_result(worker, seen, 120, "finish_batch") == "'cancelled'"
     batch.refresh_from_db()
     assert batch.status == Batch.Status.CANCELLED and 1 <= len(stored) < 12
     assert set(Chorale.objects.filter(batch=batch).values_list("index", flat=True)) == stored
@@ -104,17 +107,23 @@ def test_the_admin_sees_the_worker_its_queues_and_what_waits(
     status = workers.queue_status()
     assert status.error == "" and len(status.workers) == 1, status
     (name,) = status.workers
-    assert name.startswith(f"test{worker.starts}-") and status.workers[name] == ["celery", "gpu"]
-    assert status.consumers("gpu") == [name] and status.waiting == {"celery": 0, "gpu": 0}
+    assert name.startswith(f"test{worker.starts}-")
+    assert status.workers[name] == ["celery", "gpu", "render"]
+    assert status.consumers("gpu") == status.consumers("render") == [name]
+    assert status.waiting == {"celery": 0, "gpu": 0, "render": 0}
     page = admin_client.get("/admin/bachsurvey/batch/").content.decode()
-    assert "1 worker(s) consume the gpu queue; 0 message(s) waiting there" in page
+    assert (
+        "1 worker(s) consume the gpu queue; 0 message(s) waiting there; "
+        "1 worker(s) consume the render queue; 0 message(s) waiting there"
+    ) in page
     assert f"<tr><th>gpu</th><td>0</td><td>{name}</td></tr>" in page
+    assert f"<tr><th>render</th><td>0</td><td>{name}</td></tr>" in page
 
     worker.stop()  # nobody consumes gpu now: what is queued waits
     batch = harmonization(1)
     status = workers.queue_status()
     assert status.workers == {} and status.waiting["gpu"] == 1
     page = admin_client.get("/admin/bachsurvey/batch/").content.decode()
-    assert "NO worker consumes gpu; 1 message(s) waiting there" in page
+    assert "NO worker consumes gpu; 1 message(s) waiting there; NO worker consumes render" in page
     assert "<tr><th>gpu</th><td>1</td><td>NO worker</td></tr>" in page
     jobs.cancel_batch(batch.pk)  # the next test's worker takes the message and finds nothing
