@@ -19,6 +19,8 @@ from functools import cache
 
 import numpy as np
 
+from composer.render.native import bind
+
 LAME_LIBRARY = os.environ.get("BACHBOT_LIBMP3LAME", "libmp3lame.so.0")
 JOINT_STEREO = 1  # MPEG_mode_e; ffmpeg's libmp3lame asks for joint stereo on two channels
 FULL_SCALE = 32768.0  # ffmpeg scales float samples by this before lame_encode_buffer_float
@@ -32,13 +34,6 @@ class Mp3Error(Exception):
 @cache
 def _lame(library: str) -> dict[str, ctypes._CFuncPtr]:
     """The functions used, with their C signatures (lame.h, LAME 3.100)."""
-    try:
-        lame = ctypes.CDLL(library)
-    except OSError as error:
-        raise Mp3Error(
-            f"the LAME library {library!r} could not be loaded ({error}); install it with "
-            f"`apt-get install libmp3lame0` (or point BACHBOT_LIBMP3LAME at it)"
-        ) from None
     signatures = {
         "lame_init": (c_void_p,),
         "lame_init_params": (c_int, c_void_p),
@@ -54,12 +49,8 @@ def _lame(library: str) -> dict[str, ctypes._CFuncPtr]:
         "bWriteVbrTag", "disable_reservoir",
     )  # fmt: skip
     signatures |= {f"lame_set_{name}": (c_int, c_void_p, c_int) for name in setters}
-    functions = {}
-    for name, (result, *arguments) in signatures.items():
-        function = getattr(lame, name)
-        function.restype, function.argtypes = result, arguments
-        functions[name] = function
-    return functions
+    install = "with `apt-get install libmp3lame0` (or point BACHBOT_LIBMP3LAME at it)"
+    return bind(library, signatures, Mp3Error, "LAME", install)
 
 
 def encode(samples: np.ndarray, sample_rate: int, kbps: int, quality: int) -> bytes:

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from composer.render.native import bind
+
 FLUIDSYNTH_LIBRARY = os.environ.get("BACHBOT_LIBFLUIDSYNTH", "libfluidsynth.so.3")
 BLOCK = 64  # FluidSynth's internal block (FLUID_BUFSIZE), and the CLI renderer's period
 PLAYER_PLAYING = 1  # FLUID_PLAYER_PLAYING
@@ -35,7 +37,7 @@ class SynthError(Exception):
     """The FluidSynth library or the soundfont cannot be used."""
 
 
-def _bind(library: ctypes.CDLL) -> dict[str, ctypes._CFuncPtr]:
+def _bind(library: str) -> dict[str, ctypes._CFuncPtr]:
     """The few functions used, with their C signatures (fluidsynth/*.h, API 2.x)."""
     signatures = {
         "new_fluid_settings": (c_void_p,),
@@ -68,12 +70,8 @@ def _bind(library: ctypes.CDLL) -> dict[str, ctypes._CFuncPtr]:
         "fluid_player_get_status": (c_int, c_void_p),
         "fluid_set_log_function": (c_void_p, c_int, c_void_p, c_void_p),
     }
-    functions = {}
-    for name, (result, *arguments) in signatures.items():
-        function = getattr(library, name)
-        function.restype, function.argtypes = result, arguments
-        functions[name] = function
-    return functions
+    install = "with `apt-get install fluidsynth` (or point BACHBOT_LIBFLUIDSYNTH at it)"
+    return bind(library, signatures, SynthError, "FluidSynth", install)
 
 
 class _Soundfont:
@@ -84,13 +82,7 @@ class _Soundfont:
     """
 
     def __init__(self, library: str, soundfont: Path, program: int, sample_rate: int) -> None:
-        try:
-            self.fs = _bind(ctypes.CDLL(library))
-        except (OSError, AttributeError) as error:
-            raise SynthError(
-                f"the FluidSynth library {library!r} could not be loaded ({error}); install it "
-                f"with `apt-get install fluidsynth` (or point BACHBOT_LIBFLUIDSYNTH at it)"
-            ) from None
+        self.fs = _bind(library)
         for level in LOG_LEVELS_SILENCED:
             self.fs["fluid_set_log_function"](level, None, None)
         self.sample_rate = sample_rate
