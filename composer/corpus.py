@@ -16,7 +16,7 @@ from fractions import Fraction
 from functools import cache
 from pathlib import Path
 
-from music21 import corpus, meter, note, stream
+from music21 import corpus, meter, stream
 
 from composer.encoding import (
     FRAMES_PER_QUARTER,
@@ -27,6 +27,7 @@ from composer.encoding import (
     part_to_notes,
     transpose_chorale,
 )
+from composer.keys import key_of
 
 # Files by Bach that are not chorales at all.
 NOT_CHORALES = {"bwv846": "a keyboard prelude (Well-Tempered Clavier), not a chorale"}
@@ -170,17 +171,6 @@ def bar_phase(part: stream.Part) -> int:
     return int(phase) % int(bar * FRAMES_PER_QUARTER)
 
 
-def key_of(chorale: Chorale):
-    """music21's key analysis over the quantised S, A, T, B notes (durations as weights)."""
-    flat = stream.Stream()
-    for voice in chorale.voices:
-        for n in voice:
-            m21 = note.Note(n.midi)
-            m21.quarterLength = Fraction(n.end - n.start, FRAMES_PER_QUARTER)
-            flat.insert(Fraction(n.start, FRAMES_PER_QUARTER), m21)
-    return flat.analyze("key")
-
-
 def transposition_to_c_or_a(tonic_pitch_class: int, mode: str) -> int:
     """Semitones (-5..+6) that move the tonic to C (major) or A (minor)."""
     shift = (_TONIC[mode] - tonic_pitch_class) % 12
@@ -207,9 +197,7 @@ def prepare_score(chorale_id: str, score: stream.Score) -> PreparedChorale | Exc
     ]
     quantised = normalise_fermatas(Chorale(voices, max(n.end for v in voices for n in v)))
     found_key = key_of(quantised)
-    if found_key.mode not in _TONIC:
-        return Exclusion(chorale_id, f"key analysis gave mode {found_key.mode!r}")
-    semitones = transposition_to_c_or_a(found_key.tonic.pitchClass, found_key.mode)
+    semitones = transposition_to_c_or_a(found_key.tonic, found_key.mode)
     transposed = transpose_chorale(quantised, semitones)
     try:
         prepared_score = chorale_to_score(transposed)
@@ -219,7 +207,7 @@ def prepare_score(chorale_id: str, score: stream.Score) -> PreparedChorale | Exc
         chorale_id,
         prepared_score,
         transposed,
-        str(found_key),
+        found_key.name,
         semitones,
         original_pitches,
         bar_phase(parts[0]),

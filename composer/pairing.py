@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from math import ceil
 
-from composer.corpus import key_of, transposition_to_c_or_a
+from composer.corpus import transposition_to_c_or_a
 from composer.encoding import (
     VOICE_RANGES,
     VOICES,
@@ -36,6 +36,7 @@ from composer.encoding import (
     normalise_fermatas,
     transpose_chorale,
 )
+from composer.keys import key_of
 
 # The keys a pair may be moved to: at most a tritone either way, as the corpus itself was moved.
 SHIFTS = range(-5, 7)
@@ -105,19 +106,18 @@ def ends_on_fermata(chorale: Chorale) -> bool:
 
 def mode_of(chorale: Chorale) -> str:
     """ "major" or "minor", by the corpus's key analysis of the whole chorale."""
-    return str(key_of(chorale).mode)
+    return key_of(chorale).mode
 
 
 def normalise_key(chorale: Chorale) -> tuple[Chorale, int, str]:
     """``chorale`` moved to C major or A minor as the corpus moves Bach's: (moved, semitones,
-    mode). A mode other than major or minor (never seen) is read as major. A tritone away, up
-    and down are both a tritone: the way that leaves fewer notes out of range (down on a tie)."""
+    mode). A tritone away, up and down are both a tritone: the way that leaves fewer notes out
+    of range (down on a tie)."""
     found = key_of(chorale)
-    mode = found.mode if found.mode in ("major", "minor") else "major"
-    shift = transposition_to_c_or_a(found.tonic.pitchClass, mode)
+    shift = transposition_to_c_or_a(found.tonic, found.mode)
     if abs(shift) == 6:
         shift = min((-6, 6), key=lambda s: _notes_out_of_range(chorale, s))
-    return transpose_chorale(chorale, shift), shift, mode
+    return transpose_chorale(chorale, shift), shift, found.mode
 
 
 def _notes_out_of_range(chorale: Chorale, shift: int) -> int:

@@ -283,12 +283,12 @@ def ends_on_fermata(tokens: list[str], start: int, end: int) -> bool:
 
 def placed_key(tokens: list[str], shift: int) -> str:
     """The key of a whole piece by the corpus's analysis, moved by ``shift``: e.g. "D major"."""
-    from composer.corpus import key_of
     from composer.encoding import tokens_to_chorale
+    from composer.keys import key_of
     from composer.pairing import key_name
 
     found = key_of(tokens_to_chorale(tokens))
-    tonic_from_c = found.tonic.pitchClass - (0 if found.mode == "major" else 9)
+    tonic_from_c = found.tonic - (0 if found.mode == "major" else 9)
     return key_name(str(found.mode), tonic_from_c + shift)
 
 
