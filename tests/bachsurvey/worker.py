@@ -9,6 +9,7 @@ seconds: a message it held when it died is handed out again that soon, not after
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -86,6 +87,14 @@ class Worker:
         except subprocess.TimeoutExpired:
             self.kill()
         self.process = None
+
+    def running_task(self) -> str | None:
+        """The task this worker runs now, by name: the last its log says it received (a solo
+        worker that acknowledges late takes the next message only once it has ended one)."""
+        received = re.findall(
+            r"Task bachsurvey\.tasks\.(\w+)\[[0-9a-f-]+\] received", self.log.read_text()
+        )
+        return received[-1] if received else None
 
     def logs(self) -> str:
         return "\n".join(p.read_text()[-4000:] for p in sorted(self.log_dir.glob("worker-*.log")))

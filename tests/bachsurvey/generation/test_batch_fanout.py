@@ -22,7 +22,7 @@ from django.db import OperationalError
 from django.test import Client
 
 from bachsurvey import celery_app
-from bachsurvey.generation import batches, fanout, jobs, pieces, tasks, validity
+from bachsurvey.generation import batch_judge, batches, fanout, jobs, pieces, tasks, validity
 from bachsurvey.models import Batch, Chorale, Question
 from tests.bachsurvey.conftest import settings_in_a_fresh_process
 from tests.bachsurvey.generation.test_batches import FREE_FRAMES, generate
@@ -58,6 +58,17 @@ def reports(task: str, *workers: Worker) -> list[tuple[str, Any]]:
     return found
 
 
+def judge_plans(*workers: Worker) -> int:
+    """judge_plan tasks the workers' logs show ended (their verdicts are too long to read back:
+    Celery cuts a long result short in its log)."""
+    ended = re.compile(r"Task bachsurvey\.tasks\.judge_plan\[[0-9a-f-]+\] succeeded in")
+    return sum(
+        len(ended.findall(log.read_text()))
+        for worker in workers
+        for log in worker.log_dir.glob("worker-*.log")
+    )
+
+
 def indices(batch: Batch) -> list[int]:
     return sorted(Chorale.objects.filter(batch=batch).values_list("index", flat=True))
 
@@ -85,6 +96,10 @@ def test_two_workers_render_a_batch_between_them(
     assert result == {**result, "status": "done", "chorales": 6, "questions": 6, "error": None}
     batch = Batch.objects.get(pk=result["batch"])
     assert batch.judge["pairs"] == 6 and batch.judge["accuracy"] is not None
+    # The judge ran as a task of its own beside the renders, on the pairs they were storing:
+    # its verdict is the one the stored pairs get.
+    assert batch.judge == batch_judge.judge(batch)
+    assert judge_plans(worker, render_worker) >= 1
     assert_one_of_each(batch)
     # Each piece was stored by a task of its own, and the two workers shared them; only one of
     # them sampled.

@@ -59,8 +59,8 @@ def assert_rendered(batch: Batch, category: str) -> None:
 
 @pytest.mark.slow
 def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None:
-    from composer.corpus import key_of
     from composer.encoding import tokens_to_chorale
+    from composer.keys import key_of
     from composer.pairing import ends_on_fermata, phrase_starts, window_chorale
 
     result = generate("--mode", "free", "--count", "4", "--seed", "7", frames=FREE_FRAMES)
@@ -84,7 +84,7 @@ def test_it_composes_a_free_batch(worker: Worker, checkpoint_path: Path) -> None
         assert real.frame_start in phrase_starts(bach) and mine.frame_start == 0
         assert 16 <= real.frames == mine.frames <= 32
         found, theirs = key_of(piece), key_of(bach)
-        assert found.tonic.name in ("C", "A") and found.mode == theirs.mode
+        assert found.tonic in (0, 9) and found.mode == theirs.mode
 
 
 @pytest.mark.slow
@@ -119,7 +119,14 @@ def test_it_harmonizes_held_out_chorales(worker: Worker, checkpoint_path: Path) 
 @pytest.mark.slow
 def test_a_killed_worker_leaves_nothing_twice(worker: Worker, checkpoint_path: Path) -> None:
     batch = jobs.create_batch(mode="free", count=4, seed=11, frames=int(FREE_FRAMES))
-    wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
+    # Killed while it renders a piece (not while it runs the batch's judge, a task beside them).
+    wait_until(
+        lambda: (
+            Batch.objects.get(pk=batch.pk).done >= 1 and worker.running_task() == "render_piece"
+        ),
+        180,
+        "a first piece, and the worker rendering another",
+    )
     worker.kill()
     batch.refresh_from_db()
     assert batch.status == Batch.Status.RUNNING and 1 <= batch.done < 4
