@@ -214,6 +214,7 @@ class BachWindows:
     def __init__(self, chorales: dict[str, Chorale]) -> None:
         self.chorales = chorales
         self._by_length: dict[int, list[Window]] = {}
+        self._audible: dict[int, list[Window]] = {}
         for source in sorted(chorales):
             for start in phrase_starts(chorales[source]):
                 for end in phrase_ends(chorales[source]):
@@ -226,11 +227,15 @@ class BachWindows:
         )
 
     def of_length(self, frames: int) -> list[Window]:
-        return [
-            w
-            for w in self._by_length.get(frames, [])
-            if not begins_silent(window_chorale(self.chorales[w.source], w.start, w.start + 1))
-        ]
+        """The windows of ``frames`` frames that do not open with silence (kept: a batch asks
+        for each length many times, and a worker keeps the windows between batches)."""
+        if frames not in self._audible:
+            self._audible[frames] = [
+                w
+                for w in self._by_length.get(frames, [])
+                if not begins_silent(window_chorale(self.chorales[w.source], w.start, w.start + 1))
+            ]
+        return self._audible[frames]
 
     def has_partner(self, piece: Chorale, mode: str, max_frames: int) -> bool:
         """Whether any window of the corpus (used or not) could face ``piece``."""

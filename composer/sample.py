@@ -122,6 +122,69 @@ def sample_tokens(
     phases for a metre-aware one (default: drawn, see above). ``decoding``: top-p, the hold
     temperature and the voice-leading rules (composer.decoding).
     """
+    loop = _sampling_loop(
+        model, vocabulary, n, temperature, seed, min_frames, max_frames, grammar, lengths,
+        phases, decoding,
+    )  # fmt: skip
+    with native_lstm_kernels(loop.generator.device):
+        ids = loop.run(Stepper(model), n, min_frames, max_frames)
+    return [_row_tokens(vocabulary, row) for row in ids]
+
+
+@torch.no_grad()
+def sample_each(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    take: Callable[[list[str]], bool],
+    *,
+    temperature: float = 0.8,
+    seed: int = 0,
+    min_frames: int = MIN_FRAMES,
+    max_frames: int = MAX_FRAMES,
+    grammar: bool = True,
+    decoding: Decoding = DEFAULT_DECODING,
+) -> int:
+    """Sample ``n`` streams at once as :func:`sample_tokens` does, handing each to ``take`` the
+    moment it ends (END, or past ``max_frames``: unvalidated), in the order they end (streams
+    ending on one token in row order), and stop as soon as ``take`` returns True (enough).
+    Returns how many streams ``take`` was handed.
+
+    A caller that needs a few pieces from a batch need not wait for its longest stream (a
+    piece that never ends runs the batch to its 400-frame limit), and can use each piece while
+    the others are still being drawn. A stream that ended with END is the same stream
+    sample_tokens gives with the same arguments.
+    """
+    loop = _sampling_loop(
+        model, vocabulary, n, temperature, seed, min_frames, max_frames, grammar, None, None,
+        decoding,
+    )  # fmt: skip
+    handed = 0
+
+    def on_end(_row: int, ids: list[int]) -> bool:
+        nonlocal handed
+        handed += 1
+        return take(_row_tokens(vocabulary, ids))
+
+    with native_lstm_kernels(loop.generator.device):
+        loop.run(Stepper(model), n, min_frames, max_frames, on_end)
+    return handed
+
+
+def _sampling_loop(
+    model: ChoraleLSTM,
+    vocabulary: Vocabulary,
+    n: int,
+    temperature: float,
+    seed: int,
+    min_frames: int,
+    max_frames: int,
+    grammar: bool,
+    lengths: Sequence[int] | None,
+    phases: Sequence[int] | None,
+    decoding: Decoding,
+) -> SamplingLoop:
+    """The loop that samples ``n`` streams from ``model`` (in eval mode), seeded by ``seed``."""
     if temperature <= 0:
         raise ValueError("temperature must be positive")
     if isinstance(model, Harmonizer):
@@ -138,7 +201,7 @@ def sample_tokens(
         if is_metre_aware(model):
             bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)  # [n]
         conditions = StepConditions(targets, bar_phases)
-    loop = SamplingLoop(
+    return SamplingLoop(
         vocabulary,
         FrameGrammar.shared(vocabulary, device, decoding.voice_leading) if grammar else None,
         conditions,
@@ -146,15 +209,12 @@ def sample_tokens(
         decoding,
         torch.Generator(device=device).manual_seed(seed),
     )
-    with native_lstm_kernels(device):
-        ids = loop.run(Stepper(model), n, min_frames, max_frames)
+
+
+def _row_tokens(vocabulary: Vocabulary, ids: list[int]) -> list[str]:
+    """A row's tokens up to and with its END (all of them when it has none)."""
     end = vocabulary.id(END)
-    streams = []
-    for row in ids:
-        if end in row:
-            row = row[: row.index(end) + 1]
-        streams.append(vocabulary.decode(row))
-    return streams
+    return vocabulary.decode(ids[: ids.index(end) + 1] if end in ids else ids)
 
 
 def _lengths(

@@ -9,6 +9,8 @@ whether it is done, the streams themselves. The tensors per token are the networ
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
 
 from composer.conditioning import StepConditions
@@ -37,9 +39,21 @@ class SamplingLoop:
         parsed = [parse_note_token(t) for t in vocabulary.tokens]
         self.tied = torch.tensor([bool(p and p[1]) for p in parsed], device=generator.device)
 
-    def run(self, stepper: Stepper, n: int, min_frames: int, max_frames: int) -> list[list[int]]:
+    def run(
+        self,
+        stepper: Stepper,
+        n: int,
+        min_frames: int,
+        max_frames: int,
+        on_end: Callable[[int, list[int]], bool] | None = None,
+    ) -> list[list[int]]:
         """``n`` rows of ids from START until every row has drawn END or passed ``max_frames``
-        (rows go on drawing until the last is done, as a batch does)."""
+        (rows go on drawing until the last is done, as a batch does).
+
+        ``on_end(row, ids)`` hears of each row the moment it ends (rows ending on one step in
+        row order); when it returns True the loop stops there, the rows still going left
+        unfinished. Stopping draws nothing differently: the rows heard are token for token those
+        of a run to the end."""
         rules = self.rules
         # Enough tokens for max_frames + 1 frames of (.) S A T B |||, then the stream is cut.
         max_tokens = (max_frames + 1) * 6 + 1
@@ -64,10 +78,15 @@ class SamplingLoop:
             chosen = current[:, 0].tolist()
             if rules is not None:
                 rules.advance(state, chosen)
+            ended = []
             for row, token in enumerate(chosen):
                 streams[row].append(token)
                 frames[row] += token == self.frame_end
-                done[row] = done[row] or token == self.end or frames[row] > max_frames
+                if not done[row] and (token == self.end or frames[row] > max_frames):
+                    done[row] = True
+                    ended.append(row)
+            if on_end is not None and any(on_end(row, streams[row]) for row in ended):
+                break
             if all(done):
                 break
         return streams

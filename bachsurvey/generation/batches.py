@@ -116,64 +116,95 @@ def _progress(batch: Batch, stage: str) -> None:
         raise pieces.BatchStopped(f"stopped before {stage}: the batch is no longer running")
 
 
-class _PassPieces:
-    """The valid pieces of one sampling pass, moved to C major / A minor, in order; when they run
-    out, the pass samples more (seeded by the round), at most MAX_ROUNDS times."""
+class _Pass:
+    """One sampling pass's missing indices, filled with pieces in the order the device batch
+    finishes them (composer.sample.sample_each): each piece is checked, moved to C major / A
+    minor and paired the moment it ends, and sampling stops once every index has its piece,
+    without waiting for the batch's longest piece. When a round runs out of pieces the pass
+    samples another (seeded by the round), at most MAX_ROUNDS times. Every round draws as many
+    as the pass's first (twice its indices, at least MIN_DRAW, at most the device batch), so a
+    rerun draws the same pieces as the first run and skips those stored already."""
 
     def __init__(
-        self, batch: Batch, loaded: music.LoadedModel, number: int, size: int, vet: Any
+        self,
+        batch: Batch,
+        loaded: music.LoadedModel,
+        number: int,
+        indices: range,
+        tokens: dict[str, list[str]],
+        windows: Any,
+        held: list[validity.Excerpt],
+        taken: set[tuple[str, ...]],
     ) -> None:
-        self.batch, self.loaded, self.number, self.size, self.vet = batch, loaded, number, size, vet
+        self.batch, self.loaded, self.number, self.indices = batch, loaded, number, indices
+        self.tokens, self.windows, self.held, self.taken = tokens, windows, held, taken
         from composer.sample import Draws
 
         self.draws = Draws()
-        self.queue: list[list[str]] = []
-        self.rounds = 0
+        self.width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
 
-    def next(self) -> list[str]:
-        if not self.queue:
-            self._sample()
-        return self.queue.pop(0)
+    def fill(self, missing: list[int]) -> list[pieces.Piece]:
+        planned: list[pieces.Piece] = []
 
-    def reject(self, reason: str) -> None:
-        self.draws.reject(reason)
-        _record_pass(self.batch, self.number, self.draws)
+        def take(tokens: list[str]) -> bool:
+            piece = self._accept(tokens, missing[len(planned)])
+            if piece is not None:
+                planned.append(piece)
+            return len(planned) == len(missing)
 
-    def _sample(self) -> None:
-        if self.rounds > music.MAX_ROUNDS:
-            raise music.GenerationError(
-                f"pass {self.number}: too few pieces could be paired ({self.draws.reasons})"
-            )
-        extra = ("more", self.rounds) if self.rounds else ()
-        seed = music.derive_seed(self.batch.seed, "pass", self.number, *extra)
-        width = self.batch.device_batch or settings.GENERATION_DEVICE_BATCH
-        more = music.sample_valid(
-            self.loaded, self.size, self.batch.temperature, seed, width, vet=self.vet
+        size = min(self.width, max(2 * len(self.indices), music.MIN_DRAW))
+        for round_number in range(music.MAX_ROUNDS + 1):
+            extra = ("more", round_number) if round_number else ()
+            seed = music.derive_seed(self.batch.seed, "pass", self.number, *extra)
+            music.sample_each(self.loaded, size, self.batch.temperature, seed, take)
+            _record_pass(self.batch, self.number, self.draws)
+            if len(planned) == len(missing):
+                return planned
+        raise music.GenerationError(
+            f"pass {self.number}: too few pieces could be paired ({self.draws.reasons})"
         )
-        self.rounds += 1
-        self.draws.merge(more)
-        self.queue += more.pieces
-        _record_pass(self.batch, self.number, self.draws)
+
+    def _accept(self, tokens: list[str], index: int) -> pieces.Piece | None:
+        """Piece ``index`` made of ``tokens`` and its Bach window, or None (counted when it is
+        rejected; a piece stored by an earlier run is passed over uncounted)."""
+        self.draws.drawn += 1
+        reason = music.rejection_reason(tokens)
+        normalised = None if reason else music.normalise(tokens)
+        if normalised is not None and not music.has_partner(
+            self.windows, normalised, self.batch.frames
+        ):
+            reason = "no Bach phrase of its length"
+        if reason or normalised is None:
+            self.draws.reject(reason or "")
+            return None
+        if tuple(normalised.tokens) in self.taken:
+            return None
+        seed = music.derive_seed(self.batch.seed, "pair", index)
+        pair = music.pair_free(self.windows, normalised, self.batch.frames, self.held, seed)
+        if pair is None:
+            self.draws.reject("no free Bach window of its length")
+            return None
+        window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
+        self.held.append(window)
+        self.taken.add(tuple(normalised.tokens))
+        key = "C major" if normalised.mode == "major" else "A minor"
+        note = (
+            f"pass {self.number} (device batch {self.width}); "
+            f"moved {normalised.shift:+d} semitones to {key}"
+        )
+        return _piece(self.batch, index, self.tokens, window, normalised.tokens, pair.frames, note)
 
 
 def _free(
     batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]]
 ) -> list[pieces.Piece]:
-    """The missing pieces, sampled in passes; each moved to C major / A minor, cut after one of
-    its own fermatas and faced with a Bach window of exactly that length, of the same mode, that
-    no question holds (composer.pairing). A piece that no window could face, or none that is
-    still free, is rejected and counted, and the pass's next valid piece takes its place."""
+    """The missing pieces, sampled in passes of the device batch (_Pass): each moved to C major
+    / A minor, cut after one of its own fermatas and faced with a Bach window of exactly that
+    length, of the same mode, that no question holds (composer.pairing). A piece that no window
+    could face, or none that is still free, is rejected and counted, and the next piece the
+    pass finishes takes its place."""
     windows = warm.bach_windows()
     held = validity.held_excerpts()
-    normalised: dict[tuple[str, ...], music.Normalised] = {}
-
-    def vet(piece: list[str]) -> str | None:
-        if tuple(piece) not in normalised:
-            normalised[tuple(piece)] = music.normalise(piece)
-        if not music.has_partner(windows, normalised[tuple(piece)], batch.frames):
-            return "no Bach phrase of its length"
-        return None
-
     width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
     passes = range(0, batch.count, width)
     stored = fanout.stored(batch)
@@ -186,39 +217,9 @@ def _free(
         if not missing:
             continue
         _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
-        drawn = _PassPieces(batch, loaded, number, len(indices), vet)
-        for index in missing:
-            piece, pair = _next_pair(drawn, normalised, taken, windows, held, batch, index)
-            window = validity.Excerpt(pair.window.source, pair.window.start, pair.window.end)
-            held.append(window)
-            taken.add(tuple(piece.tokens))
-            key = "C major" if piece.mode == "major" else "A minor"
-            note = (
-                f"pass {number} (device batch {width}); moved {piece.shift:+d} semitones to {key}"
-            )
-            planned.append(_piece(batch, index, tokens, window, piece.tokens, pair.frames, note))
+        one_pass = _Pass(batch, loaded, number, indices, tokens, windows, held, taken)
+        planned += one_pass.fill(missing)
     return planned
-
-
-def _next_pair(
-    drawn: _PassPieces,
-    normalised: dict[tuple[str, ...], music.Normalised],
-    taken: set[tuple[str, ...]],
-    windows: Any,
-    held: list[validity.Excerpt],
-    batch: Batch,
-    index: int,
-) -> tuple[music.Normalised, Any]:
-    """The pass's next piece not stored yet that a free Bach window can face, and the pair."""
-    while True:
-        piece = normalised[tuple(drawn.next())]
-        if tuple(piece.tokens) in taken:
-            continue
-        seed = music.derive_seed(batch.seed, "pair", index)
-        pair = music.pair_free(windows, piece, batch.frames, held, seed)
-        if pair is not None:
-            return piece, pair
-        drawn.reject("no free Bach window of its length")
 
 
 def _piece(

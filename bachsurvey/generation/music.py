@@ -13,15 +13,12 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:  # composer.sample loads torch: imported where sampling runs
-    from composer.sample import Draws
+from typing import Any
 
 # One page as wide as the music (it scales to the screen), no indentation.
 SVG_OPTIONS = {"pageHeight": 60000, "adjustPageWidth": True, "svgFormatRaw": True}
 MAX_ROUNDS = 20  # sampling rounds per pass before concluding that the checkpoint is too weak
-MIN_DRAW = 8  # a narrow draw costs a CPU about what a wider one does; see sample_valid
+MIN_DRAW = 8  # a narrow draw costs a CPU about what a wider one does; see sample_each
 
 
 class GenerationError(Exception):
@@ -77,50 +74,43 @@ def load_model(path: str | Path, device: str = "auto", threads: int | None = Non
     return LoadedModel(model, vocab, f"{path.name} (epoch {meta.get('epoch')})", str(target))
 
 
-def sample_valid(
-    loaded: LoadedModel,
-    n: int,
-    temperature: float,
-    seed: int,
-    width: int,
-    max_rounds: int = MAX_ROUNDS,
-    vet: Callable[[list[str]], str | None] | None = None,
-) -> Draws:
-    """``n`` valid free compositions, sampled on the device in rounds of at most ``width``.
+def sample_each(
+    loaded: LoadedModel, n: int, temperature: float, seed: int, take: Callable[[list[str]], bool]
+) -> int:
+    """Sample ``n`` free compositions as one device batch, handing each to ``take`` the moment
+    it ends, until ``take`` says it has enough (composer.sample.sample_each; unvalidated: see
+    :func:`rejection_reason`). Returns how many it was handed. The same arguments give the same
+    pieces in the same order on the same kind of device.
 
-    Each round draws twice what is still missing (at least MIN_DRAW, at most ``width``): on a GPU,
-    and for small draws on a CPU, sampling more pieces at once costs about the same, and with a
-    checkpoint that writes many invalid pieces it saves whole rounds. Round r is seeded by
-    (seed, r), so the same arguments give the same pieces on the same device. Draws beyond the
-    n-th valid piece are left unexamined and are not counted.
-
-    Besides composer's rules, a piece must not begin with a silent frame: its clip would open
-    with silence, and the real clips it is paired with do not (see :func:`begins_silent`); and
-    ``vet``, when given, may reject it with a reason (a free piece with no Bach phrase of its
-    length to face).
+    A batch asks for about twice what it needs (at least MIN_DRAW): on a GPU, and for small
+    draws on a CPU, sampling more pieces at once costs about the same, and it stops as soon as
+    it has enough, so the extra pieces cost nothing once the last needed one has ended.
     """
     from composer.decoding import DEFAULT_DECODING
-    from composer.sample import TooFewValid, draw_valid
+    from composer.sample import sample_each as sample
 
-    def rule(tokens: list[str]) -> str | None:
-        if begins_silent(tokens):
-            return "begins with silence"
-        return vet(tokens) if vet is not None else None
+    return sample(
+        loaded.model,
+        loaded.vocab,
+        n,
+        take,
+        temperature=temperature,
+        seed=seed,
+        decoding=DEFAULT_DECODING,  # what decoding_record records
+    )
 
-    try:
-        return draw_valid(
-            loaded.model,
-            loaded.vocab,
-            n,
-            temperature=temperature,
-            round_seed=lambda round_number: derive_seed(seed, round_number),
-            round_size=lambda missing: min(width, max(2 * missing, MIN_DRAW)),
-            max_rounds=max_rounds,
-            rule=rule,
-            decoding=DEFAULT_DECODING,  # what decoding_record records
-        )
-    except TooFewValid as error:
-        raise GenerationError(str(error)) from error
+
+def rejection_reason(tokens: list[str]) -> str | None:
+    """Why a sampled piece cannot be used, or None: composer's rules (END within the frame
+    limit, a length of 100-400 frames, every voice sings), and it must not begin with a silent
+    frame: its clip would open with silence, and the real clips it is paired with do not (see
+    :func:`begins_silent`)."""
+    from composer.sample import rejection_reason as composers
+
+    reason = composers(tokens)
+    if reason is None and begins_silent(tokens):
+        return "begins with silence"
+    return reason
 
 
 def decoding_record(free: bool, temperature: float, method: str, beam_width: int) -> dict:
@@ -180,7 +170,7 @@ def begins_silent(tokens: Sequence[str]) -> bool:
     A clip that opens with silence would stand out beside one that does not; a few chorales
     (e.g. BWV 248.64-6, whose voices rest through an instrumental opening) would even give a
     silent clip. No window of such a chorale's opening is used (composer.pairing), and a
-    free piece that opens so is rejected (sample_valid).
+    free piece that opens so is rejected (rejection_reason).
     """
     from composer.encoding import REST, split_frames
 

@@ -7,7 +7,7 @@ import torch
 from torch import nn
 
 from composer.model import ChoraleLSTM, ModelConfig
-from composer.sample import compose_with_report, rejection_reason, sample_tokens
+from composer.sample import compose_with_report, rejection_reason, sample_each, sample_tokens
 from composer.vocabulary import load_vocabulary
 
 VOCABULARY = load_vocabulary()
@@ -79,6 +79,30 @@ def test_an_untrained_model_that_never_finishes_is_reported():
     model = ScriptedModel([chorale(120)[:300]])
     with pytest.raises(RuntimeError, match="only 0 of 2 valid chorales"):
         compose_with_report(model, VOCABULARY, 2, max_frames=130, max_rounds=2)
+
+
+def test_each_stream_is_handed_over_as_it_ends_and_sampling_stops_when_told():
+    scripts = [chorale(130), chorale(100), chorale(115), chorale(100)]
+    model = ScriptedModel(scripts)
+    heard: list[list[str]] = []
+
+    def take(tokens: list[str]) -> bool:
+        heard.append(tokens)
+        return len(heard) == 3  # enough: the longest is never waited for
+
+    handed = sample_each(model, VOCABULARY, 4, take, temperature=1.0, seed=1, max_frames=140)
+    # In the order they end, two ending together in row order; each as sample_tokens gives it.
+    assert handed == 3 and heard == [scripts[1], scripts[3], scripts[2]]
+    whole = sample_tokens(ScriptedModel(scripts), VOCABULARY, 4, temperature=1.0, seed=1,
+                          max_frames=140)  # fmt: skip
+    assert heard == [whole[1], whole[3], whole[2]]
+    # Told nothing is enough, it hears every stream, one that never ends too (unvalidated).
+    everything: list[list[str]] = []
+    never_ends = chorale(120)[:300]
+    model = ScriptedModel([chorale(100), never_ends])
+    assert sample_each(model, VOCABULARY, 2, lambda t: everything.append(t) or False,
+                       temperature=1.0, seed=1, max_frames=130) == 2  # fmt: skip
+    assert everything[0] == chorale(100) and rejection_reason(everything[1]) is not None
 
 
 def test_the_sample_command_writes_musicxml_midi_and_tokens(tmp_path, capsys):

@@ -183,7 +183,7 @@ def test_import_chorales_renders_the_real_side_once(settings: object, tmp_path: 
 def test_no_clip_opens_with_silence() -> None:
     # BWV 248.64-6: the voices rest for four bars while the orchestra plays; BWV 339 has a pickup
     # rest. No window of either may open on that silence (the generated side is held to the same
-    # rule by sample_valid).
+    # rule by music.rejection_reason).
     tokens, _ = music.corpus()
     assert music.begins_silent(tokens["bwv248.64-6"]) and music.begins_silent(tokens["bwv339"])
     windows = music.bach_windows(tokens)
