@@ -339,19 +339,19 @@ def judge_pairs(pairs: Sequence[tuple[Excerpt, Excerpt]], paired: bool, seed: in
 def render_clip(tokens: list[str], shift: int, clips_dir: Path, scores_dir: Path) -> RenderedClip:
     """MP3 and one-page SVG of an excerpt (a token stream) moved by ``shift`` semitones, by the
     one render path, under opaque names."""
-    from composer.encoding import chorale_to_score, tokens_to_chorale, transpose_chorale
+    from composer.encoding import tokens_to_chorale, transpose_chorale
     from composer.pairing import key_signature
     from composer.paths import opaque_name
     from composer.render.audio import SECONDS_PER_FRAME, TAIL_S, render_mp3_alongside
-    from composer.render.svg import score_to_svg
+    from composer.render.svg import chorale_to_svg
 
     chorale = transpose_chorale(tokens_to_chorale(tokens), shift)
 
     def engrave() -> list[str]:
-        return score_to_svg(chorale_to_score(chorale, key_signature(shift)), SVG_OPTIONS)
+        return chorale_to_svg(chorale, key_signature(shift), options=SVG_OPTIONS)
 
-    # Frames straight to MIDI, no score read back; the score is engraved from the same frames
-    # while the MP3 encodes (render_mp3_alongside).
+    # Frames straight to MIDI, no score read back; the score's MusicXML is written from the same
+    # frames (no music21 score) and engraved while the MP3 encodes (render_mp3_alongside).
     audio, pages = render_mp3_alongside(chorale, clips_dir, engrave)
     if len(pages) != 1:
         audio.unlink(missing_ok=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 
 from music21 import converter, stream
 
-from composer.encoding import Chorale, chorale_to_score
+from composer.encoding import Chorale
 from composer.paths import MIDI_SUFFIXES, SCORE_SUFFIXES, opaque_name
 from composer.render.audio import RenderError, as_score, render_mp3, render_wav, write_midi
-from composer.render.svg import score_to_svg
+from composer.render.svg import chorale_to_svg, score_to_svg
 
 TOKEN_SUFFIXES = (".tokens", ".txt")
 OUTPUT_SUFFIXES = (".mid", ".wav", ".mp3", ".svg")
@@ -71,10 +71,11 @@ def write_output(
         return [render_wav(chorale, out)]
     if suffix == ".mp3":
         return [render_mp3(chorale, out)]
-    if score is None:
-        score = chorale_to_score(chorale, key_signature=key_signature)
+    # The frames are written as MusicXML directly (composer.render.notation), as the survey's
+    # clips are; a score read from a file is drawn as music21 exports it.
+    pages = chorale_to_svg(chorale, key_signature) if score is None else score_to_svg(score)
     written = []
-    for page, svg in enumerate(score_to_svg(score), start=1):
+    for page, svg in enumerate(pages, start=1):
         path = out if page == 1 else out.with_name(f"{out.stem}-{page}{out.suffix}")
         path.write_text(svg)
         written.append(path)

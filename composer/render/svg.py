@@ -1,14 +1,19 @@
 """Engrave a chorale as SVG pages (verovio), the score a listener sees after answering.
 
 Real and generated chorales are engraved alike: no title or composer in a header, one page size
-and scale, so the picture tells nothing the music does not.
+and scale, so the picture tells nothing the music does not. A chorale in frames is written as
+MusicXML by composer.render.notation (:func:`chorale_to_svg`), without building a music21 score;
+a score already in hand (a file as it was read) goes through music21's exporter
+(:func:`score_to_svg`).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from composer.encoding import Chorale
 from composer.render.audio import RenderError, ScoreLike, as_score
+from composer.render.notation import chorale_to_musicxml
 
 SVG_OPTIONS = {
     "pageWidth": 2100,  # A4 portrait, in verovio's units (tenths of a millimetre)
@@ -19,6 +24,15 @@ SVG_OPTIONS = {
     "footer": "none",
     "breaks": "auto",
 }
+
+
+def chorale_to_svg(
+    chorale: Chorale, key_signature: int = 0, phase: int = 0, options: dict | None = None
+) -> list[str]:
+    """Engrave a chorale's frames with verovio: one SVG document per page. ``key_signature``
+    (sharps; negative: flats) and ``phase`` (frame 0's place in its bar) as in
+    composer.render.notation."""
+    return musicxml_to_svg(chorale_to_musicxml(chorale, key_signature, phase), options)
 
 
 def score_to_svg(source: ScoreLike, options: dict | None = None) -> list[str]:
