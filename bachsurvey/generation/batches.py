@@ -24,6 +24,7 @@ approved.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -42,33 +43,46 @@ logger = logging.getLogger(__name__)
 # --- running (the task's body) -------------------------------------------------------------------
 
 
-def run_batch(batch_id: int, fan_out: fanout.FanOut = fanout.run_here) -> Batch | None:
+def run_batch(
+    batch_id: int,
+    fan_out: fanout.FanOut = fanout.run_here,
+    send_early: fanout.SendEarly | None = None,
+) -> Batch | None:
     """Sample and pair what is missing of a batch and hand the pieces to ``fan_out`` (by
     default: render and store them here, in order, and finish the batch); None when there is
-    nothing to do (gone, ended, or its pieces are out already)."""
+    nothing to do (gone, ended, or its pieces are out already). With ``send_early``, each free
+    piece is also sent the moment it is paired, so that render workers start on it while the
+    batch still samples; the plan's own task for it then finds it stored."""
     batch = _start(batch_id)
     if batch is None or batch.status != Batch.Status.RUNNING:
         return batch  # nothing to do, or it gave up (GENERATION_MAX_ATTEMPTS)
-    plan = None
+    fanout_id = None
     try:
+        fanout_id = fanout.open_fanout(batch)
         loaded = warm.model(
             batch.checkpoint, settings.GENERATION_DEVICE, settings.GENERATION_TORCH_THREADS
         )
         Batch.objects.filter(pk=batch.pk).update(device=loaded.device)
         tokens, split = warm.corpus()
         if batch.mode == Batch.Mode.FREE:
-            planned = _free(batch, loaded, tokens)
+            ahead = None
+            if send_early is not None:
+                fence, label = fanout_id, loaded.label
+
+                def ahead(piece: pieces.Piece) -> None:
+                    send_early(batch.pk, fence, piece.to_json(), label)
+
+            planned = _free(batch, loaded, tokens, ahead)
         else:
             planned = _harmonize(batch, loaded, tokens, split["validation"])
-        plan = fanout.open_plan(batch, loaded.label, planned)
-        fan_out(plan)
+        fan_out(fanout.open_plan(batch, fanout_id, loaded.label, planned))
     except pieces.BatchStopped as stopped:
         logger.info("batch %s: %s", batch.pk, stopped)
         return fanout.stopped(batch)
     except Exception as error:
         logger.exception("batch %s failed", batch.pk)
         error_line = f"{type(error).__name__}: {error}"
-        return fanout.end(batch, Batch.Status.FAILED, error_line, plan and plan.id)
+        return fanout.end(batch, Batch.Status.FAILED, error_line, fanout_id)
     batch.refresh_from_db()
     return batch
 
@@ -82,7 +96,7 @@ def _start(batch_id: int) -> Batch | None:
         if batch is None or not batch.is_generated or batch.status not in Batch.UNFINISHED:
             logger.info("batch %s: nothing to do (%s)", batch_id, batch and batch.status)
             return None
-        if batch.status == Batch.Status.RUNNING and batch.fanout.get("id"):
+        if batch.status == Batch.Status.RUNNING and batch.fanout.get("sent"):
             logger.info("batch %s: its pieces are out already; they finish it", batch_id)
             return None
         if batch.status == Batch.Status.RUNNING:  # the attempt before never came back
@@ -116,6 +130,11 @@ def _progress(batch: Batch, stage: str) -> None:
         raise pieces.BatchStopped(f"stopped before {stage}: the batch is no longer running")
 
 
+def _still_running(batch: Batch) -> None:
+    if not Batch.objects.filter(pk=batch.pk, status=Batch.Status.RUNNING).exists():
+        raise pieces.BatchStopped("stopped while sampling: the batch is no longer running")
+
+
 class _Pass:
     """One sampling pass's missing indices, filled with pieces in the order the device batch
     finishes them (composer.sample.sample_each): each piece is checked, moved to C major / A
@@ -135,8 +154,10 @@ class _Pass:
         windows: Any,
         held: list[validity.Excerpt],
         taken: set[tuple[str, ...]],
+        ahead: Callable[[pieces.Piece], None] | None,
     ) -> None:
         self.batch, self.loaded, self.number, self.indices = batch, loaded, number, indices
+        self.ahead = ahead
         self.tokens, self.windows, self.held, self.taken = tokens, windows, held, taken
         from composer.sample import Draws
 
@@ -150,6 +171,9 @@ class _Pass:
             piece = self._accept(tokens, missing[len(planned)])
             if piece is not None:
                 planned.append(piece)
+                if self.ahead is not None:
+                    _still_running(self.batch)  # a cancel stops the sampling too
+                    self.ahead(piece)
             return len(planned) == len(missing)
 
         size = min(self.width, max(2 * len(self.indices), music.MIN_DRAW))
@@ -196,13 +220,16 @@ class _Pass:
 
 
 def _free(
-    batch: Batch, loaded: music.LoadedModel, tokens: dict[str, list[str]]
+    batch: Batch,
+    loaded: music.LoadedModel,
+    tokens: dict[str, list[str]],
+    ahead: Callable[[pieces.Piece], None] | None = None,
 ) -> list[pieces.Piece]:
     """The missing pieces, sampled in passes of the device batch (_Pass): each moved to C major
     / A minor, cut after one of its own fermatas and faced with a Bach window of exactly that
     length, of the same mode, that no question holds (composer.pairing). A piece that no window
     could face, or none that is still free, is rejected and counted, and the next piece the
-    pass finishes takes its place."""
+    pass finishes takes its place. ``ahead`` hears of each piece the moment it is paired."""
     windows = warm.bach_windows()
     held = validity.held_excerpts()
     width = batch.device_batch or settings.GENERATION_DEVICE_BATCH
@@ -217,7 +244,7 @@ def _free(
         if not missing:
             continue
         _progress(batch, f"sampling pass {number + 1} of {len(passes)}")
-        one_pass = _Pass(batch, loaded, number, indices, tokens, windows, held, taken)
+        one_pass = _Pass(batch, loaded, number, indices, tokens, windows, held, taken, ahead)
         planned += one_pass.fill(missing)
     return planned
 

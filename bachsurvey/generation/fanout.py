@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -54,17 +53,37 @@ class Plan:
 
 # A way to run a plan: the task module sends it to the workers; run_here runs it in order.
 FanOut = Callable[[Plan], None]
+# A way to send one piece ahead of its plan, while the batch still samples: (batch id, fan-out
+# id, the piece as JSON, the checkpoint's label). The task module sends it to a worker.
+SendEarly = Callable[[int, str, dict[str, Any], str], None]
 
 
-def open_plan(batch: Batch, label: str, planned: list[pieces.Piece]) -> Plan:
-    """Record a new fan-out on the running batch before any of its tasks is sent; BatchStopped
-    when the batch no longer runs."""
-    plan = Plan(batch.pk, uuid.uuid4().hex, label, [piece.to_json() for piece in planned])
+def open_fanout(batch: Batch) -> str:
+    """A fresh fan-out id recorded on the running batch before it samples, so that pieces sent
+    ahead of the plan (SendEarly) are fenced as the plan's are; BatchStopped when the batch no
+    longer runs."""
+    fanout_id = uuid.uuid4().hex
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().filter(pk=batch.pk).first()
+        if locked is None or locked.status != Batch.Status.RUNNING:
+            raise pieces.BatchStopped("stopped before it sampled")
+        locked.fanout = {"id": fanout_id, "starts": {}}
+        locked.save(update_fields=["fanout"])
+    return fanout_id
+
+
+def open_plan(batch: Batch, fanout_id: str, label: str, planned: list[pieces.Piece]) -> Plan:
+    """Record the plan of fan-out ``fanout_id`` (open_fanout) on the running batch before its
+    tasks are sent: from here on a rerun of the batch's task leaves its pieces to finish it
+    (``"sent"``). BatchStopped when the batch no longer runs, or runs another attempt now."""
+    plan = Plan(batch.pk, fanout_id, label, [piece.to_json() for piece in planned])
     with transaction.atomic():
         locked = Batch.objects.select_for_update().filter(pk=batch.pk).first()
         if locked is None or locked.status != Batch.Status.RUNNING:
             raise pieces.BatchStopped("stopped before its pieces were sent")
-        locked.fanout = {"id": plan.id, "pieces": len(planned), "starts": {}}
+        if locked.fanout.get("id") != fanout_id:
+            raise pieces.BatchStopped("another attempt runs the batch now")
+        locked.fanout = {**locked.fanout, "pieces": len(planned), "sent": True}
         locked.stage = f"rendering: {len(stored(batch))} of {batch.count} stored"
         locked.progressed_at = timezone.now()
         locked.save(update_fields=["fanout", "stage", "progressed_at"])
@@ -87,20 +106,37 @@ class PieceGaveUp(Exception):
     """A piece whose task started GENERATION_MAX_ATTEMPTS times without ending."""
 
 
-def render_one(batch_id: int, fanout_id: str, data: dict[str, Any], label: str) -> dict[str, Any]:
+def render_one(
+    batch_id: int, fanout_id: str, data: dict[str, Any], label: str, worker: str = "in-process"
+) -> dict[str, Any]:
     """Render and store one piece; never raises. Returns ``{"index", "stored"}``, with
-    ``"skipped"`` (the batch stopped, or another attempt took it over) or ``"error"``."""
+    ``"skipped"`` (the batch stopped, or another attempt took it over) or ``"error"``. A piece
+    may be sent twice (ahead of its plan, and in the plan's chord): whichever task comes second
+    finds it stored. ``worker`` is credited with the piece it stores (``fanout["workers"]``)."""
     outcome: dict[str, Any] = {"index": data.get("index"), "stored": False}
     try:
         piece = pieces.Piece.from_json(data)
         batch = _begin(batch_id, fanout_id, piece.index)
         outcome["stored"] = pieces.store_piece(batch, piece, label, fanout_id)
+        if outcome["stored"]:
+            _credit(batch_id, fanout_id, worker)
     except pieces.BatchStopped as stopped:
         outcome["skipped"] = str(stopped)
     except Exception as error:  # reported to finish(), which names it in the batch's error
         logger.exception("batch %s: piece %s failed", batch_id, outcome["index"])
         outcome["error"] = f"{type(error).__name__}: {error}"
     return outcome
+
+
+def _credit(batch_id: int, fanout_id: str, worker: str) -> None:
+    """One more piece stored by ``worker`` (``fanout["workers"]``: name -> pieces, the admin's)."""
+    with transaction.atomic():
+        locked = Batch.objects.select_for_update().get(pk=batch_id)
+        if locked.fanout.get("id") == fanout_id:
+            workers = locked.fanout.setdefault("workers", {})
+            workers[worker] = workers.get(worker, 0) + 1
+            locked.fanout["workers"] = dict(sorted(workers.items()))
+            locked.save(update_fields=["fanout"])
 
 
 def _begin(batch_id: int, fanout_id: str, index: int) -> Batch:
@@ -154,7 +190,6 @@ def finish(batch_id: int, fanout_id: str, results: list[dict[str, Any]]) -> str:
     if batch.status != Batch.Status.RUNNING or batch.fanout.get("id") != fanout_id:
         Batch.objects.filter(pk=batch_id).update(done=len(stored(batch)))
         return Batch.objects.get(pk=batch_id).status
-    _record_workers(batch, fanout_id, results)
     found = len(stored(batch))
     if found != batch.count:
         failures = [f"piece {r['index']}: {r['error']}" for r in results if r.get("error")]
@@ -166,16 +201,6 @@ def finish(batch_id: int, fanout_id: str, results: list[dict[str, Any]]) -> str:
     verdict = next((r["judge"] for r in results if r.get("judge") is not None), None)
     batch_judge.store(batch, verdict)  # before it is done: a done batch has its verdict
     return end(batch, Batch.Status.DONE, "", fanout_id).status
-
-
-def _record_workers(batch: Batch, fanout_id: str, results: list[dict[str, Any]]) -> None:
-    """Which workers stored the pieces (``fanout["workers"]``: name -> pieces), for the admin."""
-    workers = Counter(str(r.get("worker")) for r in results if r.get("stored"))
-    with transaction.atomic():
-        locked = Batch.objects.select_for_update().get(pk=batch.pk)
-        if locked.fanout.get("id") == fanout_id:
-            locked.fanout["workers"] = dict(sorted(workers.items()))
-            locked.save(update_fields=["fanout"])
 
 
 def give_up(batch_id: int, fanout_id: str | None, error: str) -> None:

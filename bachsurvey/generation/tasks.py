@@ -29,8 +29,14 @@ FINISH_RETRIES = 5  # the chord's callback, on errors of its own (a database awa
 def generate_batch(batch_id: int) -> str:
     """Sample what is missing of a generation batch and send its pieces to the render queue;
     its status row tells how it went ("running" here: the render tasks end it)."""
-    batch = batches.run_batch(batch_id, send_pieces)
+    batch = batches.run_batch(batch_id, send_pieces, send_piece_now)
     return batch.status if batch is not None else "skipped"
+
+
+def send_piece_now(batch_id: int, fanout_id: str, piece: dict[str, Any], label: str) -> None:
+    """One piece to the render queue while the batch still samples (no result kept: the
+    chord's own task for the piece reports it, finding it stored)."""
+    render_piece.apply_async((batch_id, fanout_id, piece, label), ignore_result=True)
 
 
 def send_pieces(plan: fanout.Plan) -> None:
@@ -62,8 +68,8 @@ def render_piece(
 ) -> dict[str, Any]:
     """Render and store one piece of a batch; reports ``{"index", "stored", "worker"}`` and a
     reason it did not store (``skipped``, ``error``). Never raises: the callback must run."""
-    report = fanout.render_one(batch_id, fanout_id, piece, label)
-    return {**report, "worker": self.request.hostname or "in-process"}
+    worker = self.request.hostname or "in-process"
+    return {**fanout.render_one(batch_id, fanout_id, piece, label, worker), "worker": worker}
 
 
 @shared_task(

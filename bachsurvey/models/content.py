@@ -114,7 +114,8 @@ class Batch(models.Model):
     )
     chunks = models.JSONField(default=dict, blank=True, help_text="per pass: drawn, rejected")
     # The pieces handed to render tasks by the current attempt (bachsurvey.generation.fanout):
-    # {"id", "pieces", "starts": {index: times its task started}, "workers": {name: pieces}}.
+    # {"id", "pieces", "sent", "starts": {index: times its task started},
+    # "workers": {name: pieces}}.
     # Only tasks that carry its id may store a piece or finish the batch.
     fanout = models.JSONField(
         default=dict, blank=True, help_text="the render tasks of the current attempt"

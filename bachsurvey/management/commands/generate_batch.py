@@ -155,7 +155,7 @@ def hints(batch: Batch, waited: float) -> list[tuple[str, str]]:
     if batch.status == Batch.Status.PENDING and waited > NO_WORKER_HINT_S:
         found.append(("gpu", "no worker has taken it yet: is one consuming the gpu queue? "
                              "(celery -A bachsurvey worker -Q gpu --concurrency 1)"))  # fmt: skip
-    pieces_out = batch.status == Batch.Status.RUNNING and batch.fanout.get("id")
+    pieces_out = batch.status == Batch.Status.RUNNING and batch.fanout.get("sent")
     if pieces_out and batch_state.quiet_for(batch).total_seconds() > NO_WORKER_HINT_S:
         found.append(("render", "its pieces are queued but none was stored for a while: is a "
                                 "worker consuming the render queue? (celery -A bachsurvey "

@@ -156,7 +156,7 @@ def test_waiting_on_a_stale_batch_says_so_and_how_to_retry_it(
 
 
 def test_waiting_on_pieces_that_no_worker_renders_says_so(capsys: pytest.CaptureFixture) -> None:
-    out = batch_of(attempts=1, fanout={"id": "f", "pieces": 4, "starts": {}})
+    out = batch_of(attempts=1, fanout={"id": "f", "pieces": 4, "sent": True, "starts": {}})
     generate_batch.wait(quiet(out, 5), poll=0.01, timeout=0)
     assert "render queue" not in capsys.readouterr().err  # pieces take seconds each
     generate_batch.wait(quiet(out, 60), poll=0.01, timeout=0)

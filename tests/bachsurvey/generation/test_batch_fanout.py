@@ -140,7 +140,12 @@ def test_a_cancel_mid_fan_out_stops_the_rest_and_a_retry_fills_them_in(
 ) -> None:
     seen = {task_id for task_id, _ in reports("finish_batch", worker, render_worker)}
     batch = jobs.create_batch(mode="free", count=8, seed=23, frames=int(FREE_FRAMES))
-    wait_until(lambda: Batch.objects.get(pk=batch.pk).done >= 1, 180, "a first piece")
+
+    def out_and_one_stored() -> bool:  # pieces may be stored while it samples, before the plan
+        now = Batch.objects.get(pk=batch.pk)
+        return now.done >= 1 and bool(now.fanout.get("sent"))
+
+    wait_until(out_and_one_stored, 180, "the plan sent and a first piece stored")
     jobs.cancel_batch(batch.pk)
     stored = indices(batch)  # once the cancel committed, no piece may be stored
     ended = wait_until(
@@ -216,6 +221,38 @@ def test_a_piece_is_stored_once_and_one_whose_worker_keeps_dying_gives_up(
     batch.refresh_from_db()
     assert batch.fanout["pieces"] == 1 and sum(batch.fanout["workers"].values()) == 1
     assert indices(batch) == [0, 1] and batch.attempts == 1
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("in_process_tasks")
+def test_each_free_piece_is_sent_the_moment_it_is_paired(
+    media_root: Path, checkpoint_path: Path
+) -> None:
+    """Render workers may start on a piece while the batch still samples; the plan then sends
+    every piece again (its chord), and the task that comes second finds it stored."""
+    batch = jobs.prepare(Batch(mode="free", count=3, seed=5, frames=int(FREE_FRAMES)))
+    batch.save()  # not queued
+    early: list[tuple[int, str, dict, str]] = []
+    plans: list[fanout.Plan] = []
+
+    def send_early(batch_id: int, fanout_id: str, piece: dict, label: str) -> None:
+        assert not plans  # before the plan: while the pass still samples
+        early.append((batch_id, fanout_id, piece, label))
+
+    batches.run_batch(batch.pk, plans.append, send_early)
+    (plan,) = plans
+    assert [piece for *_, piece, _ in early] == plan.pieces
+    assert {(b, f, label) for b, f, _, label in early} == {(batch.pk, plan.id, plan.label)}
+    # Stored by the early task, the chord's finds it there; the batch ends with one of each.
+    first = early[0][2]
+    assert fanout.render_one(batch.pk, plan.id, first, plan.label, "early")["stored"] is True
+    fanout.run_here(plan)
+    batch.refresh_from_db()
+    assert batch.status == Batch.Status.DONE and batch.fanout["workers"] == {
+        "early": 1,
+        "in-process": 2,
+    }
+    assert_one_of_each(batch)
 
 
 def test_a_callback_that_keeps_failing_fails_the_batch(monkeypatch: pytest.MonkeyPatch) -> None:
