@@ -159,7 +159,6 @@ CELERY_TASK_ROUTES = {
     "bachsurvey.tasks.run_grid_configuration": {"queue": "gpu"},
     "bachsurvey.tasks.harmonize_melody": {"queue": "gpu"},
     "bachsurvey.tasks.render_piece": {"queue": "render"},
-    "bachsurvey.tasks.judge_plan": {"queue": "render"},
     "bachsurvey.tasks.finish_batch": {"queue": "render"},
 }
 # A task is acknowledged when it ends, not when it starts: a worker that dies mid-batch leaves

@@ -1,8 +1,8 @@
 """A batch's machine judge: can a classifier on the notes alone tell the batch's generated clips
 from the Bach clips they face? (composer.judge, through bachsurvey.generation.music)
 
-Run beside a batch's pieces on the pairs they are storing (the judge_plan task in the fan-out's
-chord, bachsurvey.generation.fanout), kept once the batch is done, and by ``manage.py
+Run by a batch's task on the pairs it has planned while render workers store them
+(bachsurvey.generation.batches), kept once the batch is done, and by ``manage.py
 judge_batch``. The verdict is stored on the batch (``Batch.judge``) for the admin and the
 researchers' dashboard, which read it and never import the composer. Each question of the
 batch gives one pair: its Bach excerpt and its generated one, frames ``frame_start ..

@@ -31,7 +31,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from bachsurvey.generation import fanout, music, pieces, validity, warm
+from bachsurvey.generation import batch_judge, fanout, music, pieces, validity, warm
 from bachsurvey.models import Batch, Chorale, Question
 
 if TYPE_CHECKING:  # composer.sample loads torch: only when a batch runs
@@ -50,9 +50,10 @@ def run_batch(
 ) -> Batch | None:
     """Sample and pair what is missing of a batch and hand the pieces to ``fan_out`` (by
     default: render and store them here, in order, and finish the batch); None when there is
-    nothing to do (gone, ended, or its pieces are out already). With ``send_early``, each free
-    piece is also sent the moment it is paired, so that render workers start on it while the
-    batch still samples; the plan's own task for it then finds it stored."""
+    nothing to do (gone, ended, or its pieces are out already). With ``send_early``, each piece
+    is also sent the moment it is paired (or harmonized), so that render workers start on it
+    while the batch still samples and judges; the plan's own task for it then finds it
+    stored."""
     batch = _start(batch_id)
     if batch is None or batch.status != Batch.Status.RUNNING:
         return batch  # nothing to do, or it gave up (GENERATION_MAX_ATTEMPTS)
@@ -64,18 +65,21 @@ def run_batch(
         )
         Batch.objects.filter(pk=batch.pk).update(device=loaded.device)
         tokens, split = warm.corpus()
+        ahead = None
+        if send_early is not None:
+            fence, label = fanout_id, loaded.label
+
+            def ahead(piece: pieces.Piece) -> None:
+                send_early(batch.pk, fence, piece.to_json(), label)
+
         if batch.mode == Batch.Mode.FREE:
-            ahead = None
-            if send_early is not None:
-                fence, label = fanout_id, loaded.label
-
-                def ahead(piece: pieces.Piece) -> None:
-                    send_early(batch.pk, fence, piece.to_json(), label)
-
             planned = _free(batch, loaded, tokens, ahead)
         else:
-            planned = _harmonize(batch, loaded, tokens, split["validation"])
-        fan_out(fanout.open_plan(batch, fanout_id, loaded.label, planned))
+            planned = _harmonize(batch, loaded, tokens, split["validation"], ahead)
+        # The judge runs here, while render workers start on the pieces sent already.
+        _progress(batch, "judging its pairs")
+        verdict = batch_judge.judge(batch, planned)
+        fan_out(fanout.open_plan(batch, fanout_id, loaded.label, planned, verdict))
     except pieces.BatchStopped as stopped:
         logger.info("batch %s: %s", batch.pk, stopped)
         return fanout.stopped(batch)
@@ -292,6 +296,7 @@ def _harmonize(
     loaded: music.LoadedModel,
     tokens: dict[str, list[str]],
     validation: list[str],
+    ahead: Callable[[pieces.Piece], None] | None = None,
 ) -> list[pieces.Piece]:
     """The missing pieces: windows of held-out chorales that no question holds, one chorale
     after another (composer.pairing.harmonization_windows), re-harmonized; both sides of a
@@ -320,6 +325,8 @@ def _harmonize(
         )
         frames = music.frames_of(generated)
         planned.append(_piece(batch, index, tokens, excerpt, generated, frames, note))
+        if ahead is not None:
+            ahead(planned[-1])
     return planned
 
 

@@ -1,13 +1,13 @@
-"""A planned batch spread over workers: each piece rendered and stored by its own task, the
-machine judge run on the planned pairs beside them, then the batch finished (counted, its
-verdict kept, done) once every piece has reported.
+"""A planned batch spread over workers: each piece rendered and stored by its own task, then the
+batch finished (counted, its verdict kept, done) once every piece has reported.
 
-The generate_batch task samples and pairs (bachsurvey.generation.batches), records a fan-out on
-the batch (``Batch.fanout``: a fresh id) and hands the pieces, as JSON, to one render_piece task
-each on the `render` queue, and to one judge_plan task (the judge needs the notes, not the
-files, so it need not wait for them), grouped in a chord whose callback, finish_batch, ends the
-batch (bachsurvey.generation.tasks wires them; without a broker they all run in-process, in
-order).
+The generate_batch task records a fan-out on the batch (``Batch.fanout``: a fresh id), samples
+and pairs (bachsurvey.generation.batches), sending each piece, as JSON, to a render_piece task
+on the `render` queue the moment it is paired; then it runs the machine judge on the planned
+pairs (the judge needs the notes, not the files: render workers are busy with the pieces
+meanwhile), records the plan and its verdict, and sends every piece again, grouped in a chord
+whose callback, finish_batch, ends the batch; a piece's second task finds it stored
+(bachsurvey.generation.tasks wires them; without a broker they all run in-process, in order).
 
 The fan-out's id fences the tasks: a piece is stored, and the batch finished, only while the
 batch runs under that id. A cancel stops them (the status), and so does a newer attempt (a retry,
@@ -72,10 +72,17 @@ def open_fanout(batch: Batch) -> str:
     return fanout_id
 
 
-def open_plan(batch: Batch, fanout_id: str, label: str, planned: list[pieces.Piece]) -> Plan:
-    """Record the plan of fan-out ``fanout_id`` (open_fanout) on the running batch before its
-    tasks are sent: from here on a rerun of the batch's task leaves its pieces to finish it
-    (``"sent"``). BatchStopped when the batch no longer runs, or runs another attempt now."""
+def open_plan(
+    batch: Batch,
+    fanout_id: str,
+    label: str,
+    planned: list[pieces.Piece],
+    verdict: dict[str, Any] | None = None,
+) -> Plan:
+    """Record the plan of fan-out ``fanout_id`` (open_fanout) and the judge's ``verdict`` on
+    its pairs on the running batch before its tasks are sent: from here on a rerun of the
+    batch's task leaves its pieces to finish it (``"sent"``). BatchStopped when the batch no
+    longer runs, or runs another attempt now."""
     plan = Plan(batch.pk, fanout_id, label, [piece.to_json() for piece in planned])
     with transaction.atomic():
         locked = Batch.objects.select_for_update().filter(pk=batch.pk).first()
@@ -84,6 +91,8 @@ def open_plan(batch: Batch, fanout_id: str, label: str, planned: list[pieces.Pie
         if locked.fanout.get("id") != fanout_id:
             raise pieces.BatchStopped("another attempt runs the batch now")
         locked.fanout = {**locked.fanout, "pieces": len(planned), "sent": True}
+        if verdict is not None:
+            locked.fanout["verdict"] = verdict
         locked.stage = f"rendering: {len(stored(batch))} of {batch.count} stored"
         locked.progressed_at = timezone.now()
         locked.save(update_fields=["fanout", "stage", "progressed_at"])
@@ -161,29 +170,14 @@ def _begin(batch_id: int, fanout_id: str, index: int) -> Batch:
     return batch
 
 
-# --- the judge (the judge_plan task's body) ------------------------------------------------------
-
-
-def judge_plan(batch_id: int, fanout_id: str, planned: list[dict[str, Any]]) -> dict[str, Any]:
-    """The machine judge's verdict on the batch's pairs once ``planned`` (the fan-out's pieces,
-    as JSON) are stored, reported as ``{"judge": verdict}`` for finish() to keep; never raises
-    (batch_judge.judge). ``{"judge": None, "skipped"}`` when the batch no longer runs under
-    ``fanout_id``."""
-    batch = Batch.objects.filter(pk=batch_id).first()
-    if batch is None or batch.status != Batch.Status.RUNNING or batch.fanout.get("id") != fanout_id:
-        return {"judge": None, "skipped": f"batch {batch_id} no longer runs this plan"}
-    return {"judge": batch_judge.judge(batch, [pieces.Piece.from_json(p) for p in planned])}
-
-
 # --- the batch's end (the finish_batch task's body, the chord's callback) ------------------------
 
 
 def finish(batch_id: int, fanout_id: str, results: list[dict[str, Any]]) -> str:
     """End the batch once its pieces have reported: done (and judged) with all ``count``
-    pieces stored, else failed, naming the pieces' errors. The verdict is judge_plan's report
-    among ``results`` when there is one, else the judge runs here on the stored pairs. A batch
-    cancelled meanwhile, or run by another attempt now, is left as it is. Returns the batch's
-    status."""
+    pieces stored, else failed, naming the pieces' errors. The verdict is the plan's (open_plan)
+    when it has one, else the judge runs here on the stored pairs. A batch cancelled meanwhile,
+    or run by another attempt now, is left as it is. Returns the batch's status."""
     batch = Batch.objects.filter(pk=batch_id).first()
     if batch is None:
         return "skipped"
@@ -198,8 +192,7 @@ def finish(batch_id: int, fanout_id: str, results: list[dict[str, Any]]) -> str:
     running = Batch.objects.filter(pk=batch_id, status=Batch.Status.RUNNING, fanout__id=fanout_id)
     if not running.update(stage="judging its pairs", done=found, progressed_at=timezone.now()):
         return Batch.objects.get(pk=batch_id).status  # cancelled a moment ago
-    verdict = next((r["judge"] for r in results if r.get("judge") is not None), None)
-    batch_judge.store(batch, verdict)  # before it is done: a done batch has its verdict
+    batch_judge.store(batch, batch.fanout.get("verdict"))  # a done batch has its verdict
     return end(batch, Batch.Status.DONE, "", fanout_id).status
 
 

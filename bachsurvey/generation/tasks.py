@@ -40,15 +40,13 @@ def send_piece_now(batch_id: int, fanout_id: str, piece: dict[str, Any], label: 
 
 
 def send_pieces(plan: fanout.Plan) -> None:
-    """One render_piece task per piece and one judge_plan task (a group), then finish_batch
-    with their reports (the chord's callback). Without a broker Celery runs them all here, in
-    order. The judge goes first: on two workers it then runs beside the renders, not after."""
+    """One render_piece task per piece (a group), then finish_batch with their reports (the
+    chord's callback). Without a broker Celery runs them all here, in order."""
     if not plan.pieces:  # all stored by earlier attempts: only the end is left to make
         finish_batch.delay([], plan.batch_id, plan.id)
         return
     header = group(
-        judge_plan.s(plan.batch_id, plan.id, plan.pieces),
-        *(render_piece.s(plan.batch_id, plan.id, piece, plan.label) for piece in plan.pieces),
+        render_piece.s(plan.batch_id, plan.id, piece, plan.label) for piece in plan.pieces
     )
     callback = finish_batch.s(plan.batch_id, plan.id).on_error(
         batch_unfinished.s(plan.batch_id, plan.id)
@@ -70,18 +68,6 @@ def render_piece(
     reason it did not store (``skipped``, ``error``). Never raises: the callback must run."""
     worker = self.request.hostname or "in-process"
     return {**fanout.render_one(batch_id, fanout_id, piece, label, worker), "worker": worker}
-
-
-@shared_task(
-    name="bachsurvey.tasks.judge_plan",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    ignore_result=False,  # the chord's callback keeps the verdict
-)
-def judge_plan(batch_id: int, fanout_id: str, planned: list[dict[str, Any]]) -> dict[str, Any]:
-    """The machine judge on the pairs a fan-out is storing: ``{"judge": verdict}`` for the
-    callback to keep. Never raises: a judge that fails is a verdict with its reason."""
-    return fanout.judge_plan(batch_id, fanout_id, planned)
 
 
 class _Finishing(Task):
