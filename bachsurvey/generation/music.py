@@ -116,7 +116,7 @@ def rejection_reason(tokens: list[str]) -> str | None:
 def decoding_record(free: bool, temperature: float, method: str, beam_width: int) -> dict:
     """How a batch's pieces are decoded, rule set included: what each generated chorale stores.
 
-    Free pieces use composer's default decoding (sample_valid) at the batch's temperature;
+    Free pieces use composer's default decoding (sample_each) at the batch's temperature;
     harmonizations the batch's search with composer's default constraints.
     """
     from composer.decoding import DEFAULT_DECODING
