@@ -8,7 +8,8 @@ validity is the share of pieces valid on the first draw.
 
     .venv/bin/python benchmarks/judge_temperature.py [--seeds 1 2 3] [--n 35]
 
-A setting is ``temperature[/hold][@top_p]``, e.g. ``0.8``, ``0.8/1.0``, ``1.0@0.9``. The last line
+A setting is ``temperature[/hold][@top_p][+m]``, e.g. ``0.8``, ``0.8/1.0``, ``1.0@0.9``; ``+m``
+adds the metre rules (fermatas begin on beat 1 or 3, no note held over a bar line). The last line
 is one JSON object: {"settings": [{"setting", "accuracy", "interval", "n", "valid"}...],
 "hardest": setting}.
 """
@@ -36,9 +37,12 @@ DEFAULT_SETTINGS = ("0.7", "0.8", "0.9", "1.0", "0.7/1.0", "0.8/1.0", "0.9/1.1",
 
 
 def parse_setting(text: str, voice_leading: bool = True) -> tuple[float, Decoding]:
+    text, metre, _ = text.partition("+m")
     rest, _, top_p = text.partition("@")
     temperature, _, hold = rest.partition("/")
-    decoding = Decoding(float(top_p or 1.0), float(hold) if hold else None, voice_leading)
+    decoding = Decoding(
+        float(top_p or 1.0), float(hold) if hold else None, voice_leading, metre_rules=bool(metre)
+    )
     return float(temperature), decoding
 
 

@@ -2,7 +2,7 @@
 end, and how long phrases are (issue 18, item 3).
 
     .venv/bin/python benchmarks/metre.py [--checkpoint composer/checkpoints/bachbot_length.pt]
-        [--temperature 0.8] [--n 64] [--seed 1]
+        [--temperature 0.8] [--n 64] [--seed 1] [--metre-rules]
 
 Bach: the validation chorales, each with its true bar phase (composer/data/bar_phase.json).
 Samples: the first round ``python -m composer sample --seed S`` draws (sample_tokens with seed
@@ -25,6 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from composer import checkpoint, metre  # noqa: E402
+from composer.decoding import Decoding  # noqa: E402
 from composer.encoding import Chorale, tokens_to_chorale  # noqa: E402
 from composer.sample import (  # noqa: E402
     MAX_FRAMES,
@@ -76,12 +77,17 @@ def bach() -> dict[str, dict]:
     }
 
 
-def samples(path: Path, n: int, temperature: float, seed: int) -> tuple[dict[str, dict], int]:
+def samples(
+    path: Path, n: int, temperature: float, seed: int, metre_rules: bool = False
+) -> tuple[dict[str, dict], int]:
     """Rows for the model's valid first-round pieces, and how many of ``n`` were valid."""
     model, vocabulary, _ = checkpoint.load(path)
     round_seed = seed * 1000  # round 0 of compose_with_report, as `composer sample` draws it
-    streams = sample_tokens(model, vocabulary, n, temperature=temperature, seed=round_seed)
-    aware = is_metre_aware(model)
+    decoding = Decoding(metre_rules=metre_rules)
+    streams = sample_tokens(
+        model, vocabulary, n, temperature=temperature, seed=round_seed, decoding=decoding
+    )
+    aware = is_metre_aware(model) or metre_rules  # the rules hold each piece to a drawn phase
     given = metre.draw_phases(n, round_seed, MIN_FRAMES, MAX_FRAMES) if aware else [0] * n
     valid = [
         (tokens_to_chorale(t), p)
@@ -126,11 +132,18 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=64)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument(
+        "--metre-rules",
+        action="store_true",
+        help="sample with the metre rules (fermatas begin on beat 1 or 3, no tie over a bar line)",
+    )
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(args.threads)
-    model_rows, valid = samples(args.checkpoint, args.n, args.temperature, args.seed)
+    model_rows, valid = samples(
+        args.checkpoint, args.n, args.temperature, args.seed, args.metre_rules
+    )
     results = {"bach (validation)": bach(), args.checkpoint.stem: model_rows}
     print(table(results))
     print(f"{args.checkpoint.stem}: {valid}/{args.n} valid on the first draw (seed {args.seed})")

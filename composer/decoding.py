@@ -12,6 +12,9 @@
 * **Nucleus (top-p)**: only the most likely tokens whose probabilities reach ``top_p`` together
   may be drawn (always at least one).
 * **Voice leading** (:mod:`composer.voice_leading`): on by default, in the grammar's mask.
+* **Metre rules** (off by default, :mod:`composer.grammar`): at each piece's bar phase, a fermata
+  begins only on beat 1 or 3 and no note is held over a bar line. They put those two counts at
+  Bach's rates, but the machine judge tells such pieces more often, not less (docs/results.md).
 
 ``Decoding`` holds the settings other than the temperature; :meth:`Decoding.record` is what a
 piece stores beside its temperature.
@@ -26,6 +29,8 @@ import torch
 
 from composer.voice_leading import RULES
 
+METRE_RULES = {"fermata_starts": "beat 1 or 3", "ties_over_bar_line": "forbidden"}
+
 if TYPE_CHECKING:
     from composer.grammar import StepMasks
 
@@ -35,6 +40,7 @@ class Decoding:
     top_p: float = 1.0
     hold_temperature: float | None = 1.0  # None: the temperature itself
     voice_leading: bool = True
+    metre_rules: bool = False  # fermatas begin on beat 1 or 3, no note held over a bar line
 
     def __post_init__(self) -> None:
         if not 0 < self.top_p <= 1:
@@ -47,6 +53,8 @@ class Decoding:
         settings = asdict(self)
         settings["temperature"] = temperature
         settings["rules"] = dict(RULES) if self.voice_leading else {}
+        if self.metre_rules:
+            settings["rules"].update(METRE_RULES)
         return settings
 
 

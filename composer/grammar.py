@@ -21,12 +21,14 @@ so most tokens only look one up.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 import torch
 
 from composer.encoding import (
+    BAR_FRAMES,
     BLANK,
     END,
     FERMATA,
@@ -39,6 +41,7 @@ from composer.encoding import (
 from composer.vocabulary import Vocabulary
 from composer.voice_leading import breaking, risky_pairs
 
+HALF_BAR = BAR_FRAMES // 2
 FULL = ("full",)  # the key of a frame with its four voices written: only ||| may follow
 Key = tuple
 _SHARED: dict[tuple, FrameGrammar] = {}
@@ -51,6 +54,8 @@ class RowState:
     frames: int = 0
     previous: list[int] = field(default_factory=lambda: [-1] * 4)  # pitch per voice, frame before
     current: list[int] = field(default_factory=lambda: [-1] * 4)  # written so far in this frame
+    phase: int | None = None  # frame 0's place in its bar (sixteenths); None: no metre rules
+    fermata_before: bool = False  # the previous frame lay under a fermata
 
 
 class StepMasks(NamedTuple):
@@ -105,17 +110,25 @@ class FrameGrammar:
             _SHARED[key] = cls(vocabulary, device, voice_leading)
         return _SHARED[key]
 
-    def start(self, n: int) -> list[RowState]:
-        return [RowState() for _ in range(n)]
+    def start(self, n: int, phases: Sequence[int] | None = None) -> list[RowState]:
+        """Fresh rows; with ``phases`` (each row's bar phase) the metre rules apply
+        (:func:`fermata_may_open`, :func:`may_hold`)."""
+        if phases is None:
+            return [RowState() for _ in range(n)]
+        if len(phases) != n:
+            raise ValueError(f"need {n} bar phases, got {len(phases)}")
+        return [RowState(phase=int(p) % BAR_FRAMES) for p in phases]
 
     def key(self, row: RowState, min_frames: int) -> Key:
-        """What a row's mask depends on: (opening, END allowed, held pitch, pairs at risk)."""
+        """What a row's mask depends on: (opening, END allowed, held pitch, pairs at risk,
+        fermata allowed, holding allowed)."""
         if row.slot >= 4:
             return FULL
         held = row.previous[row.slot]  # this voice's pitch in the previous frame
         opening = row.slot == 0 and not row.fermata  # nothing written in this frame yet
         pairs = risky_pairs(held, row.previous, row.current) if self.voice_leading else ()
-        return (opening, opening and row.frames >= min_frames, held, pairs)
+        fermata = opening and fermata_may_open(row)
+        return (opening, opening and row.frames >= min_frames, held, pairs, fermata, may_hold(row))
 
     def masks(self, rows: list[RowState], min_frames: int = 0) -> StepMasks:
         """The tokens each row may not draw, [n, V], for the rows' current states."""
@@ -136,12 +149,13 @@ class FrameGrammar:
         """[V] bool: the tokens that keep a row with this key well formed."""
         if key is FULL:
             return self.is_frame_end & ~self.never
-        opening, end_ok, held, pairs = key
-        # A tied token must repeat the pitch its voice had in the previous frame.
-        voice_ok = self.voice & (~self.tied | (self.pitch == held))
+        opening, end_ok, held, pairs, fermata_ok, hold_ok = key
+        # A tied token must repeat the pitch its voice had in the previous frame, where holding
+        # is allowed at all (the metre rules).
+        voice_ok = self.voice & (~self.tied | ((self.pitch == held) & hold_ok))
         if pairs:
             voice_ok &= ~breaking(self.pitch, held, pairs)
-        allowed = voice_ok | (self.is_fermata & opening) | (self.is_end & end_ok)
+        allowed = voice_ok | (self.is_fermata & fermata_ok) | (self.is_end & end_ok)
         return allowed & ~self.never
 
     def _build(self, key: Key) -> _Entry:
@@ -162,7 +176,23 @@ class FrameGrammar:
                 row.slot += 1
             elif token == self.frame_end:
                 row.previous, row.current = row.current, [-1] * 4
+                row.fermata_before = row.fermata
                 row.slot, row.fermata = 0, False
                 row.frames += 1
             elif token == self.fermata:
                 row.fermata = True
+
+
+def fermata_may_open(row: RowState) -> bool:
+    """Whether ``(.)`` may open the row's next frame. Without a phase, always. With one, a run of
+    frames under a fermata may go on, but begins only on beat 1 or 3 of the bar,
+    (phase + frame) mod 8 == 0, as Bach's do 97% of the time (``benchmarks/metre.py``)."""
+    if row.phase is None or row.fermata_before:
+        return True
+    return (row.phase + row.frames) % HALF_BAR == 0
+
+
+def may_hold(row: RowState) -> bool:
+    """Whether a voice may hold its note into the row's current frame: with a phase, not over a
+    bar line, (phase + frame) mod 16 == 0 (Bach: 0.6 notes in 100; the network 2-4)."""
+    return row.phase is None or (row.phase + row.frames) % BAR_FRAMES != 0

@@ -195,12 +195,13 @@ def _sampling_loop(
     device = next(model.parameters()).device
     model.eval()
     conditions = None
+    # [n] bar phases, for a metre-aware model and for the metre rules (drawn with the lengths).
+    bar_phases = None
+    if is_metre_aware(model) or (grammar and decoding.metre_rules):
+        bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)
     if is_length_aware(model) or is_metre_aware(model):
         targets = _lengths(n, seed, min_frames, max_frames, lengths).to(device)  # [n]
-        bar_phases = None
-        if is_metre_aware(model):
-            bar_phases = _phases(n, seed, min_frames, max_frames, phases).to(device)  # [n]
-        conditions = StepConditions(targets, bar_phases)
+        conditions = StepConditions(targets, bar_phases if is_metre_aware(model) else None)
     return SamplingLoop(
         vocabulary,
         FrameGrammar.shared(vocabulary, device, decoding.voice_leading) if grammar else None,
@@ -208,6 +209,7 @@ def _sampling_loop(
         temperature,
         decoding,
         torch.Generator(device=device).manual_seed(seed),
+        bar_phases.tolist() if bar_phases is not None and decoding.metre_rules else None,
     )
 
 

@@ -30,8 +30,9 @@ class SamplingLoop:
         temperature: float,
         decoding: Decoding,
         generator: torch.Generator,
+        phases: list[int] | None = None,
     ) -> None:
-        self.rules, self.conditions = rules, conditions
+        self.rules, self.conditions, self.phases = rules, conditions, phases
         self.temperature, self.decoding, self.generator = temperature, decoding, generator
         self.start, self.end = vocabulary.id(START), vocabulary.id(END)
         self.frame_end = vocabulary.id(FRAME_END)
@@ -61,7 +62,7 @@ class SamplingLoop:
         streams = [[self.start] for _ in range(n)]
         frames = [0] * n  # the |||s so far: the frame the next token belongs to
         done = [False] * n
-        state = rules.start(n) if rules is not None else None
+        state = rules.start(n, self.phases) if rules is not None else None
         for _ in range(max_tokens):
             condition = None if self.conditions is None else self.conditions.at(frames)
             logits = stepper.step(current, condition)  # [n, V]

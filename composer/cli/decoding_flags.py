@@ -24,10 +24,16 @@ def add_decoding_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_false",
         help="allow parallel and antiparallel fifths and octaves (forbidden by default)",
     )
+    parser.add_argument(
+        "--metre-rules",
+        action="store_true",
+        help="fermatas begin only on beat 1 or 3 and no note is held over a bar line, at each "
+        "piece's bar phase (drawn with its length); off by default: the judge tells it more often",
+    )
 
 
 def decoding_from(args: argparse.Namespace) -> Decoding:
     try:
-        return Decoding(args.top_p, args.hold_temperature, args.voice_leading)
+        return Decoding(args.top_p, args.hold_temperature, args.voice_leading, args.metre_rules)
     except ValueError as error:
         raise SystemExit(f"{args.command}: {error}") from error

@@ -1,5 +1,5 @@
 """The frame grammar the sampler obeys: even an untrained model writes well-formed chorales; the
-masks it keeps per state key are the rule computed afresh."""
+masks it keeps per state key are the rule computed afresh; the optional metre rules hold."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ import random
 import pytest
 import torch
 
-from composer.encoding import parse_note_token, split_frames
+from composer import metre
+from composer.decoding import Decoding
+from composer.encoding import parse_note_token, split_frames, tokens_to_chorale
 from composer.grammar import FrameGrammar, RowState
 from composer.model import ChoraleLSTM, ModelConfig
 from composer.sample import sample_tokens
@@ -66,6 +68,12 @@ def reference_allowed(grammar: FrameGrammar, row: RowState, min_frames: int) -> 
     opening = at_frame_start & ~torch.tensor([[row.fermata]])
     end_ok = grammar.is_end[None, :] & opening & (row.frames >= min_frames)
     fermata_ok = grammar.is_fermata[None, :] & opening
+    if row.phase is not None:  # the metre rules: as Bach writes, at the row's bar phase
+        bar_position = (row.phase + row.frames) % 16
+        if bar_position == 0:  # a downbeat: no note is held over the bar line
+            voice_ok &= ~grammar.tied[None, :]
+        if bar_position % 8 != 0 and not row.fermata_before:  # a fermata begins on beat 1 or 3
+            fermata_ok &= False
     frame_end_ok = grammar.is_frame_end[None, :] & frame_full
     return ((voice_ok | end_ok | fermata_ok | frame_end_ok) & ~grammar.never[None, :])[0]
 
@@ -79,7 +87,11 @@ def random_rows(rng: random.Random, count: int) -> list[RowState]:
         slot = rng.randint(0, 4)
         current = [rng.choice(pitches) if v < slot else -1 for v in range(4)]
         previous = [rng.choice(pitches) for _ in range(4)]
-        rows.append(RowState(slot, rng.random() < 0.3, rng.randint(0, 6), previous, current))
+        phase = rng.choice([None, 0, 4, 8, 12])
+        rows.append(
+            RowState(slot, rng.random() < 0.3, rng.randint(0, 6), previous, current, phase,
+                     rng.random() < 0.3)
+        )  # fmt: skip
     return rows
 
 
@@ -109,4 +121,30 @@ def test_rows_advance_through_a_frame():
     tokens = ["(.)", "(72, False)", "(67, False)", "REST", "(48, False)", "|||", "(72, True)"]
     for token in tokens:
         grammar.advance([row], [VOCABULARY.id(token)])
-    assert row == RowState(1, False, 1, [72, 67, -1, 48], [72, -1, -1, -1])
+    # The frame before lay under a fermata, which a fermata in this one may go on.
+    assert row == RowState(1, False, 1, [72, 67, -1, 48], [72, -1, -1, -1], None, True)
+
+
+def test_the_metre_rules_keep_fermatas_on_strong_beats_and_notes_inside_the_bar():
+    model = random_model()  # an untrained model puts fermatas and ties anywhere
+    phases = [0, 12, 8, 4, 12, 0]
+    options = {"temperature": 1.0, "seed": 5, "min_frames": 40, "max_frames": 60}
+    ruled = sample_tokens(
+        model, VOCABULARY, 6, phases=phases, decoding=Decoding(metre_rules=True), **options
+    )
+    loose = sample_tokens(model, VOCABULARY, 6, phases=phases, **options)
+
+    def counts(streams):
+        held = off_beat = 0
+        for tokens, phase in zip(streams, phases, strict=True):
+            chorale = tokens_to_chorale(tokens)
+            held += metre.ties_over_bar_lines(chorale, phase)[0]
+            starts = metre.fermata_starts(chorale)
+            off_beat += sum((phase + start) % 8 != 0 for start in starts)
+        return held, off_beat
+
+    assert counts(ruled) == (0, 0)
+    held, off_beat = counts(loose)
+    assert held > 0 and off_beat > 0  # without the rules the same model breaks both
+    record = Decoding(metre_rules=True).record(0.8)["rules"]
+    assert record["ties_over_bar_line"] == "forbidden" and "parallel_fifths" in record
