@@ -20,7 +20,11 @@ from django.core.management import call_command
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-from playwright.sync_api import Browser, Page, sync_playwright  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+# Assertions wait as long as actions do (the page's 15 s): on a loaded 2-core machine a one-second
+# clip reported "Heard to the end" later than expect's default 5 s (CI run of 2026-12-06).
+expect.set_options(timeout=15_000)
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
