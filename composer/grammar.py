@@ -38,10 +38,10 @@ from composer.encoding import (
     is_voice_token,
     parse_note_token,
 )
+from composer.metre import HALF_BAR
 from composer.vocabulary import Vocabulary
 from composer.voice_leading import breaking, risky_pairs
 
-HALF_BAR = BAR_FRAMES // 2
 FULL = ("full",)  # the key of a frame with its four voices written: only ||| may follow
 Key = tuple
 _SHARED: dict[tuple, FrameGrammar] = {}
